@@ -1,0 +1,1 @@
+//! btcli wallets: keyfiles, `$NACL` encryption, wallet directories.

@@ -1,0 +1,1 @@
+//! The Subtensor interface sn17 relies on.

@@ -1,0 +1,1 @@
+//! sn17 storage crate: filled in by its own issue.
