@@ -1,1 +1,2 @@
 //! The Subtensor interface sn17 relies on.
+pub mod describe;

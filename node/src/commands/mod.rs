@@ -1,0 +1,68 @@
+//! Command dispatch and the shared context (chain connection, wallet, passwords).
+
+mod chain;
+mod metadata;
+mod wallet;
+
+use anyhow::Context as _;
+use sn17_chain::wallet::{PasswordSource, Wallet};
+use sn17_chain::{ConnectOptions, Subtensor};
+
+use crate::cli::{Cli, Command, GlobalArgs};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Wallet(cmd) => wallet::run(g, cmd),
+        Command::Chain(cmd) => chain::run(g, cmd).await,
+        Command::Metadata(cmd) => metadata::run(g, cmd).await,
+    }
+}
+
+impl GlobalArgs {
+    pub fn endpoint(&self) -> anyhow::Result<String> {
+        Ok(sn17_chain::resolve_endpoint(
+            self.network.as_deref(),
+            self.chain_endpoint.as_deref(),
+        )?)
+    }
+
+    pub async fn connect(&self) -> anyhow::Result<Subtensor> {
+        let url = self.endpoint()?;
+        let mut opts = ConnectOptions::with_default_cache();
+        if self.no_metadata_cache {
+            opts.metadata_cache = None;
+        }
+        Subtensor::connect(&url, &opts)
+            .await
+            .with_context(|| format!("connecting to {url}"))
+    }
+
+    pub fn wallet(&self) -> anyhow::Result<Wallet> {
+        let wallet = match &self.wallet_path {
+            Some(root) => Wallet::new(root, &self.wallet_name, &self.wallet_hotkey)?,
+            None => Wallet::in_default_root(&self.wallet_name, &self.wallet_hotkey)?,
+        };
+        Ok(wallet)
+    }
+}
+
+/// Passwords come from the environment (SN17_WALLET_PASSWORD or btcli's BT_PW_* variable), else
+/// a terminal prompt; never from a flag, so they stay out of shell history and `ps`.
+pub fn password_source() -> PasswordSource<'static> {
+    PasswordSource::environment().with_prompt(|path| {
+        rpassword::prompt_password(format!("Password for {}: ", path.display()))
+    })
+}
+
+/// The wallet's coldkey as a transaction signer.
+pub fn coldkey_signer(wallet: &Wallet) -> anyhow::Result<sn17_chain::PairSigner> {
+    let key = wallet.coldkey(&password_source()).context("loading the coldkey")?;
+    Ok(sn17_chain::PairSigner::new(key.as_pair().clone()))
+}
+
+/// The wallet's hotkey as a transaction signer.
+pub fn hotkey_signer(wallet: &Wallet) -> anyhow::Result<sn17_chain::PairSigner> {
+    let key = wallet.hotkey(&password_source()).context("loading the hotkey")?;
+    Ok(sn17_chain::PairSigner::new(key.as_pair().clone()))
+}
