@@ -114,9 +114,14 @@ pub fn register_limit(netuid: u16, hotkey: &Account, limit_price: u64) -> Call {
     )
 }
 
-/// `SubtensorModule.register_network(hotkey)`: creates a subnet owned by the signing coldkey.
-pub fn register_network(hotkey: &Account) -> Call {
-    call("SubtensorModule", "register_network", vec![account(hotkey)])
+/// `SubtensorModule.register_network(hotkey[, mechid])`: creates a subnet owned by the signing
+/// coldkey. Runtimes before ~spec 230 also take a `mechid` (1 = dynamic).
+pub fn register_network(hotkey: &Account, mechid: Option<u16>) -> Call {
+    let mut fields = vec![account(hotkey)];
+    if let Some(m) = mechid {
+        fields.push(Value::u128(m.into()));
+    }
+    call("SubtensorModule", "register_network", fields)
 }
 
 /// `Commitments.set_commitment(netuid, CommitmentInfo { fields })`.

@@ -83,9 +83,9 @@ pub async fn fetch(rpc: &Rpc, at: Option<[u8; 32]>) -> Result<Vec<u8>, ChainErro
     crate::rpc::decode_hex("state_getMetadata", &hex)
 }
 
-/// Decodes prefixed metadata bytes (V14–V16).
+/// Decodes metadata bytes (V14–V16, bare or wrapped as the node sends them), with size limits.
 pub fn decode(bytes: &[u8]) -> Result<Metadata, ChainError> {
-    Metadata::decode_from(bytes).map_err(|e| ChainError::Metadata(e.to_string()))
+    sn17_metadata::decode_metadata(bytes).map_err(|e| ChainError::Metadata(e.to_string()))
 }
 
 fn store(dir: &Path, genesis: &[u8; 32], spec_version: u32, bytes: &[u8]) -> std::io::Result<()> {

@@ -88,6 +88,19 @@ impl Subtensor {
         Ok(Registered::New { uid, burn, included })
     }
 
+    /// Creates a subnet owned by `coldkey` with `hotkey` as its first neuron (local chains and
+    /// subnet owners). Adds the `mechid` argument older runtimes take.
+    pub async fn register_network(&self, coldkey: &PairSigner, hotkey: &Account) -> Result<Included, ChainError> {
+        let fields = self
+            .metadata()
+            .pallet_by_name("SubtensorModule")
+            .and_then(|p| p.call_variant_by_name("register_network"))
+            .map(|v| v.fields.len())
+            .ok_or_else(|| self.missing("call SubtensorModule.register_network"))?;
+        let mechid = (fields >= 2).then_some(1);
+        self.submit(&calls::register_network(hotkey, mechid), coldkey).await
+    }
+
     /// Publishes this hotkey's endpoint (`serve_axon`). The chain refuses 127.0.0.1 and port 0.
     pub async fn serve_axon(
         &self,

@@ -6,10 +6,10 @@ use rand::{Rng, SeedableRng};
 use sn17_chain::crv3::commitment::commitment_reveal_round;
 use sn17_chain::crv3::tlock::{ciphertext_len, CIPHERTEXT_OVERHEAD};
 use sn17_chain::crv3::{
-    build_weights_commit, chain_upscale, convert_weights_and_uids_for_emit, decode_weights_payload,
-    decrypt_with_signature, encrypt_commitment_text, encrypt_to_round, decode_revealed_commitment,
-    verify_round_signature, Crv3Error, DecodedWeightsPayload, EmitWeights, EpochSchedule,
-    WeightsTlockPayload,
+    build_weights_commit, chain_upscale, convert_weights_and_uids_for_emit,
+    decode_revealed_commitment, decode_weights_payload, decrypt_with_signature,
+    encrypt_commitment_text, encrypt_to_round, verify_round_signature, Crv3Error,
+    DecodedWeightsPayload, EmitWeights, EpochSchedule, WeightsTlockPayload,
 };
 
 /// Alice's sr25519 public key.
@@ -125,7 +125,11 @@ fn encryption_is_randomised() {
 
 #[test]
 fn wrong_signatures_are_errors() {
-    let ct = ok(encrypt_to_round(&alice_payload().encode(), 1000, &mut rng()));
+    let ct = ok(encrypt_to_round(
+        &alice_payload().encode(),
+        1000,
+        &mut rng(),
+    ));
     let real = unhex(ROUND_1000_SIG);
 
     // A valid point that is not the round's signature.
@@ -171,7 +175,11 @@ fn wrong_signatures_are_errors() {
 
 #[test]
 fn truncated_ciphertexts_are_errors() {
-    let ct = ok(encrypt_to_round(&alice_payload().encode(), 1000, &mut rng()));
+    let ct = ok(encrypt_to_round(
+        &alice_payload().encode(),
+        1000,
+        &mut rng(),
+    ));
     let sig = unhex(ROUND_1000_SIG);
     for len in 0..ct.len() {
         let r = decrypt_with_signature(&ct[..len], &sig);
@@ -242,12 +250,9 @@ fn random_corruption_never_panics() {
         bad[pos] ^= r.gen_range(1..=255u8);
         // Decryption ignores the cipher suite field (a shorter length prefix just leaves
         // trailing bytes, which are ignored like on chain); any other change must fail.
-        match decrypt_with_signature(&bad, &sig) {
-            Ok(p) => {
-                assert_eq!(p, plain);
-                assert!(pos >= ct.len() - 16, "corruption at {pos} went unnoticed");
-            }
-            Err(_) => {}
+        if let Ok(p) = decrypt_with_signature(&bad, &sig) {
+            assert_eq!(p, plain);
+            assert!(pos >= ct.len() - 16, "corruption at {pos} went unnoticed");
         }
     }
 }
@@ -257,7 +262,10 @@ fn oversized_input_is_refused() {
     let msg = vec![0u8; 5000 - CIPHERTEXT_OVERHEAD + 1];
     assert!(matches!(
         encrypt_to_round(&msg, 1000, &mut rng()),
-        Err(Crv3Error::TooLarge { limit: 5000, got: 5001 })
+        Err(Crv3Error::TooLarge {
+            limit: 5000,
+            got: 5001
+        })
     ));
     let msg = vec![0u8; 5000 - CIPHERTEXT_OVERHEAD];
     assert_eq!(ok(encrypt_to_round(&msg, 1000, &mut rng())).len(), 5000);
@@ -304,7 +312,10 @@ fn built_commit_targets_planned_round_end_to_end() {
     assert_eq!(commit.reveal_round, 1000);
     assert_eq!(commit.plan.first_reveal_block, 60);
     assert_eq!(commit.commit.len(), 299);
-    let plain = ok(decrypt_with_signature(&commit.commit, &unhex(ROUND_1000_SIG)));
+    let plain = ok(decrypt_with_signature(
+        &commit.commit,
+        &unhex(ROUND_1000_SIG),
+    ));
     assert_eq!(plain, alice_payload().encode());
 
     // One second earlier the round is 999 (floor(2999 / 3)), which round 1000 cannot open.
@@ -345,7 +356,11 @@ fn invalid_payload_is_not_committed() {
 fn upscale_vectors() {
     // 0.5 / 1.0 * 65535 = 32767.5 -> 32768 (half to even); 0.0 is dropped.
     assert_eq!(
-        ok(convert_weights_and_uids_for_emit(&[(0, 0.5), (1, 1.0), (2, 0.0)])),
+        ok(convert_weights_and_uids_for_emit(&[
+            (0, 0.5),
+            (1, 1.0),
+            (2, 0.0)
+        ])),
         EmitWeights {
             uids: vec![0, 1],
             values: vec![32768, 65535]

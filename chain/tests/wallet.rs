@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use sn17_chain::wallet::{
-    btwallet_env_value, btwallet_env_var, read_keyfile, CreateOptions, KeyfileEncryption, PasswordSource,
-    PublicKey, Wallet, WalletError,
+    btwallet_env_value, btwallet_env_var, read_keyfile, CreateOptions, KeyfileEncryption,
+    PasswordSource, PublicKey, Wallet, WalletError,
 };
 use zeroize::Zeroizing;
 
@@ -36,7 +36,12 @@ impl Expected {
     }
 
     fn wallet(&self, hotkey: &str) -> Wallet {
-        Wallet::new(fixtures().join(self.str("root")), self.str("wallet"), hotkey).expect("wallet names")
+        Wallet::new(
+            fixtures().join(self.str("root")),
+            self.str("wallet"),
+            hotkey,
+        )
+        .expect("wallet names")
     }
 
     fn signature(&self, label: &str) -> [u8; 64] {
@@ -52,28 +57,50 @@ fn reference_plaintext_hotkeys_load_to_expected_addresses() {
     for name in ["default", "seed-hex", "seed-raw", "privkey"] {
         let label = format!("hotkey:{name}");
         let wallet = expected.wallet(name);
-        let hotkey = wallet.hotkey(&PasswordSource::none()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let hotkey = wallet
+            .hotkey(&PasswordSource::none())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(hotkey.ss58(), expected.key(&label, "ss58"), "{name}");
         assert_eq!(
             format!("0x{}", hex::encode(hotkey.public())),
             expected.key(&label, "public_key"),
             "{name}"
         );
-        assert_eq!(wallet.hotkey_public().expect("pub file").ss58(), expected.key(&label, "ss58"));
+        assert_eq!(
+            wallet.hotkey_public().expect("pub file").ss58(),
+            expected.key(&label, "ss58")
+        );
         // The reference's signature verifies with our key, and ours with the same public key.
-        assert!(hotkey.public_key().verify(&message, &expected.signature(&label)), "{name}");
-        assert!(hotkey.public_key().verify(&message, &hotkey.sign(&message)), "{name}");
-        assert!(!format!("{hotkey:?}").contains("bottom"), "Debug shows no phrase");
+        assert!(
+            hotkey
+                .public_key()
+                .verify(&message, &expected.signature(&label)),
+            "{name}"
+        );
+        assert!(
+            hotkey.public_key().verify(&message, &hotkey.sign(&message)),
+            "{name}"
+        );
+        assert!(
+            !format!("{hotkey:?}").contains("bottom"),
+            "Debug shows no phrase"
+        );
     }
 }
 
 #[test]
 fn reference_coldkeypub_needs_no_password() {
     let expected = Expected::load();
-    let public = expected.wallet("default").coldkeypub().expect("coldkeypub.txt");
+    let public = expected
+        .wallet("default")
+        .coldkeypub()
+        .expect("coldkeypub.txt");
     assert_eq!(public.ss58(), expected.key("coldkey", "ss58"));
     assert_eq!(public.to_hex(), expected.key("coldkey", "public_key"));
-    assert_eq!(PublicKey::from_ss58(expected.key("coldkey", "ss58")).expect("ss58"), public);
+    assert_eq!(
+        PublicKey::from_ss58(expected.key("coldkey", "ss58")).expect("ss58"),
+        public
+    );
 }
 
 #[test]
@@ -92,7 +119,9 @@ fn reference_nacl_coldkey_opens_with_btwallet_env_password() {
     let coldkey = wallet.coldkey(&source).expect("decrypts");
     assert_eq!(coldkey.ss58(), expected.key("coldkey", "ss58"));
     let message = expected.str("message").as_bytes();
-    assert!(coldkey.public_key().verify(message, &expected.signature("coldkey")));
+    assert!(coldkey
+        .public_key()
+        .verify(message, &expected.signature("coldkey")));
 }
 
 #[test]
@@ -110,7 +139,10 @@ fn reference_nacl_coldkey_with_wrong_password_is_wrong_password() {
 fn encrypted_coldkey_without_any_password_source_is_password_required() {
     let wallet = Expected::load().wallet("default");
     let result = wallet.coldkey(&PasswordSource::none());
-    assert!(matches!(result, Err(WalletError::PasswordRequired { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(WalletError::PasswordRequired { .. })),
+        "{result:?}"
+    );
 }
 
 #[test]
@@ -124,20 +156,42 @@ fn create_round_trip_and_btcli_layout() {
             overwrite: false,
         })
         .expect("create");
-    assert_eq!(created.coldkey.secret_phrase().map(|p| p.split(' ').count()), Some(12));
+    assert_eq!(
+        created
+            .coldkey
+            .secret_phrase()
+            .map(|p| p.split(' ').count()),
+        Some(12)
+    );
 
     // Layout: encrypted coldkey, btcli JSON for the rest.
     let coldkey_bytes = fs::read(wallet.coldkey_path()).expect("coldkey");
     assert!(coldkey_bytes.starts_with(b"$NACL"));
     let coldkeypub = read_json(&wallet.coldkeypub_path());
     assert_public_fields(&coldkeypub, &created.coldkey.public_key());
-    assert_eq!(coldkeypub.as_object().map(|o| o.len()), Some(3), "only public fields");
+    assert_eq!(
+        coldkeypub.as_object().map(|o| o.len()),
+        Some(3),
+        "only public fields"
+    );
     let hotkey_json = read_json(&wallet.hotkey_path());
     assert_public_fields(&hotkey_json, &created.hotkey.public_key());
-    assert_eq!(hotkey_json["secretPhrase"].as_str(), created.hotkey.secret_phrase());
-    assert_eq!(hotkey_json["secretSeed"].as_str().map(str::len), Some(2 + 64));
-    assert_eq!(hotkey_json["privateKey"].as_str().map(str::len), Some(2 + 128));
-    assert_public_fields(&read_json(&wallet.hotkeypub_path()), &created.hotkey.public_key());
+    assert_eq!(
+        hotkey_json["secretPhrase"].as_str(),
+        created.hotkey.secret_phrase()
+    );
+    assert_eq!(
+        hotkey_json["secretSeed"].as_str().map(str::len),
+        Some(2 + 64)
+    );
+    assert_eq!(
+        hotkey_json["privateKey"].as_str().map(str::len),
+        Some(2 + 128)
+    );
+    assert_public_fields(
+        &read_json(&wallet.hotkeypub_path()),
+        &created.hotkey.public_key(),
+    );
     #[cfg(unix)]
     for path in [wallet.coldkey_path(), wallet.hotkey_path()] {
         use std::os::unix::fs::PermissionsExt;
@@ -146,15 +200,25 @@ fn create_round_trip_and_btcli_layout() {
     }
 
     // Our loader reads it back.
-    let coldkey = wallet.coldkey(&PasswordSource::explicit(password)).expect("decrypts");
+    let coldkey = wallet
+        .coldkey(&PasswordSource::explicit(password))
+        .expect("decrypts");
     assert_eq!(coldkey.public(), created.coldkey.public());
-    assert_eq!(wallet.coldkeypub().expect("pub"), created.coldkey.public_key());
-    let hotkey = wallet.hotkey(&PasswordSource::none()).expect("plain hotkey");
+    assert_eq!(
+        wallet.coldkeypub().expect("pub"),
+        created.coldkey.public_key()
+    );
+    let hotkey = wallet
+        .hotkey(&PasswordSource::none())
+        .expect("plain hotkey");
     assert_eq!(hotkey.ss58(), created.hotkey.ss58());
 
     // Refuses to overwrite.
     let again = wallet.create(&CreateOptions::default());
-    assert!(matches!(again, Err(WalletError::AlreadyExists { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(WalletError::AlreadyExists { .. })),
+        "{again:?}"
+    );
 
     // The reference implementation reads it too, when installed.
     let message = b"sn17 created wallet";
@@ -194,7 +258,12 @@ print(json.dumps({
 "#;
 
 /// Loads `wallet` with python `bittensor_wallet`, or prints why not and returns `None`.
-fn reference_load(wallet: &Wallet, password: &str, message: &[u8], signature: &str) -> Option<serde_json::Value> {
+fn reference_load(
+    wallet: &Wallet,
+    password: &str,
+    message: &[u8],
+    signature: &str,
+) -> Option<serde_json::Value> {
     let probe = Command::new("python3")
         .args(["-c", "import bittensor_wallet"])
         .stdin(Stdio::null())
@@ -228,7 +297,13 @@ fn old_encryption_schemes_are_unsupported_encryption() {
     let vault = fixtures().join("ansible_vault_keyfile");
     let result = read_keyfile(&vault, &PasswordSource::explicit("sn17-test-password"));
     assert!(
-        matches!(result, Err(WalletError::UnsupportedEncryption { scheme: KeyfileEncryption::AnsibleVault, .. })),
+        matches!(
+            result,
+            Err(WalletError::UnsupportedEncryption {
+                scheme: KeyfileEncryption::AnsibleVault,
+                ..
+            })
+        ),
         "{result:?}"
     );
     let dir = tempfile::tempdir().expect("tempdir");
@@ -236,11 +311,20 @@ fn old_encryption_schemes_are_unsupported_encryption() {
     fs::write(&fernet, b"gAAAAABhZ2VuZXJhdGVkLWZvci10ZXN0cy1vbmx5").expect("write");
     let result = read_keyfile(&fernet, &PasswordSource::explicit("x"));
     assert!(
-        matches!(result, Err(WalletError::UnsupportedEncryption { scheme: KeyfileEncryption::LegacyFernet, .. })),
+        matches!(
+            result,
+            Err(WalletError::UnsupportedEncryption {
+                scheme: KeyfileEncryption::LegacyFernet,
+                ..
+            })
+        ),
         "{result:?}"
     );
     let message = result.map(|_| ()).expect_err("error").to_string();
-    assert!(message.contains("unsupported keyfile encryption"), "{message}");
+    assert!(
+        message.contains("unsupported keyfile encryption"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -253,23 +337,48 @@ fn malformed_truncated_and_missing_files_have_named_errors() {
         path
     };
 
-    let reference = fs::read_to_string(Expected::load().wallet("default").hotkey_path()).expect("hotkey");
-    let truncated_json = write("truncated_json", &reference.as_bytes()[..reference.len() / 2]);
-    assert!(matches!(read_keyfile(&truncated_json, &none), Err(WalletError::MalformedKeyfile { .. })));
+    let reference =
+        fs::read_to_string(Expected::load().wallet("default").hotkey_path()).expect("hotkey");
+    let truncated_json = write(
+        "truncated_json",
+        &reference.as_bytes()[..reference.len() / 2],
+    );
+    assert!(matches!(
+        read_keyfile(&truncated_json, &none),
+        Err(WalletError::MalformedKeyfile { .. })
+    ));
 
     let empty = write("empty", b"");
-    assert!(matches!(read_keyfile(&empty, &none), Err(WalletError::MalformedKeyfile { .. })));
+    assert!(matches!(
+        read_keyfile(&empty, &none),
+        Err(WalletError::MalformedKeyfile { .. })
+    ));
 
-    let bad_hex = write("bad_hex", br#"{"secretSeed":"0xnothexnothexnothexnothexnothexnothexnothexnothexnothexnothex1234"}"#);
+    let bad_hex = write(
+        "bad_hex",
+        br#"{"secretSeed":"0xnothexnothexnothexnothexnothexnothexnothexnothexnothexnothex1234"}"#,
+    );
     assert!(matches!(
         read_keyfile(&bad_hex, &none),
-        Err(WalletError::BadHex { field: "secretSeed", .. })
+        Err(WalletError::BadHex {
+            field: "secretSeed",
+            ..
+        })
     ));
 
     let coldkey = fs::read(Expected::load().wallet("default").coldkey_path()).expect("coldkey");
     let truncated_nacl = write("truncated_nacl", &coldkey[..20]);
-    let result = read_keyfile(&truncated_nacl, &PasswordSource::explicit("sn17-test-password"));
-    assert!(matches!(result, Err(WalletError::TruncatedCiphertext { len: 20, .. })), "{result:?}");
+    let result = read_keyfile(
+        &truncated_nacl,
+        &PasswordSource::explicit("sn17-test-password"),
+    );
+    assert!(
+        matches!(
+            result,
+            Err(WalletError::TruncatedCiphertext { len: 20, .. })
+        ),
+        "{result:?}"
+    );
 
     let missing = dir.path().join("missing");
     match read_keyfile(&missing, &none) {
@@ -277,8 +386,14 @@ fn malformed_truncated_and_missing_files_have_named_errors() {
         other => panic!("expected NotFound, got {other:?}"),
     }
     let absent_wallet = Wallet::new(dir.path(), "absent", "default").expect("names");
-    assert!(matches!(absent_wallet.coldkeypub(), Err(WalletError::NotFound { .. })));
-    assert!(matches!(absent_wallet.hotkey(&none), Err(WalletError::NotFound { .. })));
+    assert!(matches!(
+        absent_wallet.coldkeypub(),
+        Err(WalletError::NotFound { .. })
+    ));
+    assert!(matches!(
+        absent_wallet.hotkey(&none),
+        Err(WalletError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -287,6 +402,13 @@ fn hotkey_public_falls_back_to_a_plain_hotkey_without_pub_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let wallet = Wallet::new(dir.path(), "copy", "default").expect("names");
     fs::create_dir_all(wallet.hotkey_path().parent().expect("parent")).expect("mkdir");
-    fs::copy(expected.wallet("default").hotkey_path(), wallet.hotkey_path()).expect("copy");
-    assert_eq!(wallet.hotkey_public().expect("public").ss58(), expected.key("hotkey:default", "ss58"));
+    fs::copy(
+        expected.wallet("default").hotkey_path(),
+        wallet.hotkey_path(),
+    )
+    .expect("copy");
+    assert_eq!(
+        wallet.hotkey_public().expect("public").ss58(),
+        expected.key("hotkey:default", "ss58")
+    );
 }

@@ -45,11 +45,13 @@ pub fn match_shape(types: &PortableRegistry, id: u32, shape: &Shape) -> Result<(
 }
 
 /// Checks positional arguments (`args`, as `(name, type id)`) against `expected`:
-/// same count, same order, matching shapes. Names are compared too.
+/// same count, same order, matching shapes; names too when `check_names`
+/// (call arguments are built by name, runtime API inputs are positional).
 pub fn match_args(
     types: &PortableRegistry,
     args: &[(String, u32)],
     expected: &[Field],
+    check_names: bool,
 ) -> Result<(), Mismatch> {
     let matcher = Matcher { types };
     if args.len() != expected.len() {
@@ -60,7 +62,7 @@ pub fn match_args(
         });
     }
     for (i, ((name, id), want)) in args.iter().zip(expected).enumerate() {
-        if !want.name.is_empty() && name != want.name {
+        if check_names && !want.name.is_empty() && name != want.name {
             return Err(Mismatch {
                 path: format!("argument {i}"),
                 expected: format!("`{}`", want.name),
@@ -171,9 +173,7 @@ impl Matcher<'_> {
                 let none = v.variants.iter().find(|var| var.name == "None");
                 let some = v.variants.iter().find(|var| var.name == "Some");
                 match (none, some) {
-                    (Some(none), Some(some))
-                        if v.variants.len() == 2 && none.fields.is_empty() =>
-                    {
+                    (Some(none), Some(some)) if v.variants.len() == 2 && none.fields.is_empty() => {
                         match some.fields.as_slice() {
                             [only] => self.check(only.ty.id, inner, &child(at, "?"), depth + 1),
                             _ => fail(),
@@ -286,9 +286,7 @@ impl Matcher<'_> {
                         });
                     };
                     match var.fields.as_slice() {
-                        [only] => {
-                            self.check(only.ty.id, &Shape::ByteArray(n), &here, depth + 1)?
-                        }
+                        [only] => self.check(only.ty.id, &Shape::ByteArray(n), &here, depth + 1)?,
                         _ => {
                             return Err(Mismatch {
                                 path: here,

@@ -192,3 +192,20 @@ impl Chopsticks {
         self.child.id()
     }
 }
+
+impl Chopsticks {
+    /// Every netuid in `NetworksAdded` (Identity-hashed u16 keys).
+    pub async fn netuids(&self) -> Result<Vec<u16>, HarnessError> {
+        let prefix = [
+            sp_core::hashing::twox_128(b"SubtensorModule"),
+            sp_core::hashing::twox_128(b"NetworksAdded"),
+        ]
+        .concat();
+        let head = self.rpc.block_hash(None).await?.unwrap_or_default();
+        let keys = self.rpc.keys_with_prefix(&prefix, head, 10_000).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| k.get(32..34).map(|b| u16::from_le_bytes([b[0], b[1]])))
+            .collect())
+    }
+}

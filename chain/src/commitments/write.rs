@@ -89,10 +89,8 @@ impl Subtensor {
             }
             let Some(ty) = types.resolve(id) else { continue };
             match &ty.type_def {
-                scale_info::TypeDef::Variant(v) => {
-                    if ty.path.segments.last().is_some_and(|s| s == "Data") {
-                        return v.variants.iter().any(|var| var.name == name);
-                    }
+                scale_info::TypeDef::Variant(v) if ty.path.segments.last().is_some_and(|s| s == "Data") => {
+                    return v.variants.iter().any(|var| var.name == name);
                 }
                 scale_info::TypeDef::Composite(c) => stack.extend(c.fields.iter().map(|f| f.ty.id)),
                 scale_info::TypeDef::Sequence(s) => stack.push(s.type_param.id),

@@ -72,7 +72,10 @@ mod tests {
             decode_revealed_commitment(&[0x14, b'h', b'e', b'l', b'l', b'o']).ok(),
             Some("hello".to_string())
         );
-        assert_eq!(decode_revealed_commitment(&[0x00]).ok(), Some(String::new()));
+        assert_eq!(
+            decode_revealed_commitment(&[0x00]).ok(),
+            Some(String::new())
+        );
     }
 
     #[test]

@@ -183,7 +183,8 @@ pub fn plan_reveal(
         .saturating_add(SECURITY_BLOCK_OFFSET)
         .saturating_sub(schedule.head_block);
     let target_secs = now_unix_secs as f64 + blocks_until_ingest as f64 * block_time_secs;
-    let round = ((target_secs - QUICKNET_GENESIS_TIME as f64) / QUICKNET_PERIOD_SECS as f64).floor();
+    let round =
+        ((target_secs - QUICKNET_GENESIS_TIME as f64) / QUICKNET_PERIOD_SECS as f64).floor();
     // `as` saturates: negative (before genesis) becomes 0, then the clamp makes it 1.
     let reveal_round = (round as u64).max(1);
     Ok(RevealPlan {
@@ -382,7 +383,10 @@ mod tests {
             head_block: 10,
             ..Default::default()
         };
-        assert_eq!(plan_reveal(&s, 0, 12.0).map(|p| p.reveal_round).ok(), Some(1));
+        assert_eq!(
+            plan_reveal(&s, 0, 12.0).map(|p| p.reveal_round).ok(),
+            Some(1)
+        );
     }
 
     #[test]

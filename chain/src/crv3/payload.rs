@@ -137,10 +137,7 @@ mod tests {
         // 08 0100 0200 | 08 ffff 0700 | 0900000000000000: the leading compact 2 would be read
         // as a 2-byte hotkey by the current layout, which is too short for an account.
         let bytes = legacy.encode();
-        assert_eq!(
-            hex::encode(&bytes),
-            "080100020008ffff07000900000000000000"
-        );
+        assert_eq!(hex::encode(&bytes), "080100020008ffff07000900000000000000");
         assert_eq!(
             decode_weights_payload(&bytes).ok(),
             Some(DecodedWeightsPayload::Legacy(legacy))

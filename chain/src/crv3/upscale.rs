@@ -88,7 +88,7 @@ fn fx_round(a: i128) -> i128 {
 
 /// I32F32 `saturating_to_num::<u16>`: drop the fraction, clamp to u16.
 fn fx_to_u16(a: i128) -> u16 {
-    (a >> FRAC_BITS).clamp(0, i128::from(u16::MAX)) as u16
+    u16::try_from((a >> FRAC_BITS).max(0)).unwrap_or(u16::MAX)
 }
 
 /// Subtensor's `vec_u16_max_upscale_to_u16` (epoch/math.rs), bit for bit, to predict the values
@@ -101,15 +101,15 @@ fn fx_to_u16(a: i128) -> u16 {
 pub fn chain_upscale(values: &[u16]) -> Vec<u16> {
     let u16_max = i128::from(u16::MAX) << FRAC_BITS;
     let threshold = 32_768_i128 << FRAC_BITS;
-    let fixed: Vec<i128> = values
-        .iter()
-        .map(|&v| i128::from(v) << FRAC_BITS)
-        .collect();
+    let fixed: Vec<i128> = values.iter().map(|&v| i128::from(v) << FRAC_BITS).collect();
     let Some(&max) = fixed.iter().max() else {
         return Vec::new();
     };
     if max == 0 {
-        return fixed.iter().map(|&e| fx_to_u16(fx_mul(e, u16_max))).collect();
+        return fixed
+            .iter()
+            .map(|&e| fx_to_u16(fx_mul(e, u16_max)))
+            .collect();
     }
     if max > threshold {
         let scale = fx_div(u16_max, max);
@@ -147,8 +147,14 @@ mod tests {
     #[test]
     fn ties_round_to_even_like_python() {
         // max 65535: 2.5 / 65535 * 65535 is 2.5 again in f64; Python round(2.5) = 2, round(3.5) = 4.
-        assert_eq!(emit(&[(7, 2.5), (8, 65535.0)]), (vec![7, 8], vec![2, 65535]));
-        assert_eq!(emit(&[(7, 3.5), (8, 65535.0)]), (vec![7, 8], vec![4, 65535]));
+        assert_eq!(
+            emit(&[(7, 2.5), (8, 65535.0)]),
+            (vec![7, 8], vec![2, 65535])
+        );
+        assert_eq!(
+            emit(&[(7, 3.5), (8, 65535.0)]),
+            (vec![7, 8], vec![4, 65535])
+        );
         // round(0.5) = 0, so that pair is dropped.
         assert_eq!(emit(&[(7, 0.5), (8, 65535.0)]), (vec![8], vec![65535]));
     }

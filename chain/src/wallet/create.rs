@@ -23,7 +23,10 @@ pub struct CreateOptions {
 impl fmt::Debug for CreateOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateOptions")
-            .field("coldkey_password", &self.coldkey_password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "coldkey_password",
+                &self.coldkey_password.as_ref().map(|_| "<redacted>"),
+            )
             .field("overwrite", &self.overwrite)
             .finish()
     }
@@ -47,7 +50,12 @@ impl Wallet {
     /// coldkey runs Argon2 with 512 MiB (seconds).
     pub fn create(&self, options: &CreateOptions) -> Result<CreatedWallet> {
         if !options.overwrite {
-            for path in [self.coldkey_path(), self.coldkeypub_path(), self.hotkey_path(), self.hotkeypub_path()] {
+            for path in [
+                self.coldkey_path(),
+                self.coldkeypub_path(),
+                self.hotkey_path(),
+                self.hotkeypub_path(),
+            ] {
                 secret_file::ensure_absent(&path)?;
             }
         }
@@ -68,7 +76,12 @@ impl Wallet {
 
     /// Writes `keypair` as this wallet's coldkey (`$NACL`-encrypted when `password` is given) and
     /// its `coldkeypub.txt`. Use with [`Keypair::from_phrase`] to regenerate a wallet.
-    pub fn write_coldkey(&self, keypair: &Keypair, password: Option<&str>, overwrite: bool) -> Result<()> {
+    pub fn write_coldkey(
+        &self,
+        keypair: &Keypair,
+        password: Option<&str>,
+        overwrite: bool,
+    ) -> Result<()> {
         if !overwrite {
             secret_file::ensure_absent(&self.coldkeypub_path())?;
         }
@@ -97,17 +110,39 @@ mod tests {
         let wallet = Wallet::new(root.path(), "w", "h").expect("names");
         let created = wallet.create(&CreateOptions::default()).expect("create");
         let none = PasswordSource::none();
-        assert_eq!(wallet.coldkey(&none).expect("coldkey").public(), created.coldkey.public());
-        assert_eq!(wallet.coldkeypub().expect("pub"), created.coldkey.public_key());
-        assert_eq!(wallet.hotkey(&none).expect("hotkey").ss58(), created.hotkey.ss58());
-        assert_eq!(wallet.hotkey_public().expect("hotkey pub"), created.hotkey.public_key());
+        assert_eq!(
+            wallet.coldkey(&none).expect("coldkey").public(),
+            created.coldkey.public()
+        );
+        assert_eq!(
+            wallet.coldkeypub().expect("pub"),
+            created.coldkey.public_key()
+        );
+        assert_eq!(
+            wallet.hotkey(&none).expect("hotkey").ss58(),
+            created.hotkey.ss58()
+        );
+        assert_eq!(
+            wallet.hotkey_public().expect("hotkey pub"),
+            created.hotkey.public_key()
+        );
 
         let again = wallet.create(&CreateOptions::default());
         assert!(matches!(again, Err(WalletError::AlreadyExists { .. })));
-        assert!(matches!(wallet.create_hotkey(false), Err(WalletError::AlreadyExists { .. })));
+        assert!(matches!(
+            wallet.create_hotkey(false),
+            Err(WalletError::AlreadyExists { .. })
+        ));
         let replaced = wallet.create_hotkey(true).expect("overwrite hotkey");
-        assert_eq!(wallet.hotkey(&none).expect("hotkey").ss58(), replaced.ss58());
-        assert_eq!(wallet.coldkeypub().expect("pub"), created.coldkey.public_key(), "coldkey untouched");
+        assert_eq!(
+            wallet.hotkey(&none).expect("hotkey").ss58(),
+            replaced.ss58()
+        );
+        assert_eq!(
+            wallet.coldkeypub().expect("pub"),
+            created.coldkey.public_key(),
+            "coldkey untouched"
+        );
     }
 
     #[test]
@@ -118,7 +153,10 @@ mod tests {
             coldkey_password: Some(Zeroizing::new(String::new())),
             overwrite: false,
         };
-        assert!(matches!(wallet.create(&options), Err(WalletError::EmptyPassword { .. })));
+        assert!(matches!(
+            wallet.create(&options),
+            Err(WalletError::EmptyPassword { .. })
+        ));
         assert!(!wallet.coldkey_path().exists());
         assert!(!format!("{options:?}").contains("\"\""));
     }

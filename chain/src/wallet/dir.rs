@@ -104,7 +104,9 @@ impl Wallet {
 
     /// `<root>/<name>/hotkeys/<hotkey>pub.txt`.
     pub fn hotkeypub_path(&self) -> PathBuf {
-        self.dir().join("hotkeys").join(format!("{}pub.txt", self.hotkey))
+        self.dir()
+            .join("hotkeys")
+            .join(format!("{}pub.txt", self.hotkey))
     }
 
     /// The coldkey's public key, from `coldkeypub.txt` (or a plaintext `coldkey` if that is missing).
@@ -167,9 +169,15 @@ mod tests {
     fn paths_follow_btcli_layout() {
         let wallet = Wallet::new("/r", "cold", "hot").expect("names");
         assert_eq!(wallet.coldkey_path(), Path::new("/r/cold/coldkey"));
-        assert_eq!(wallet.coldkeypub_path(), Path::new("/r/cold/coldkeypub.txt"));
+        assert_eq!(
+            wallet.coldkeypub_path(),
+            Path::new("/r/cold/coldkeypub.txt")
+        );
         assert_eq!(wallet.hotkey_path(), Path::new("/r/cold/hotkeys/hot"));
-        assert_eq!(wallet.hotkeypub_path(), Path::new("/r/cold/hotkeys/hotpub.txt"));
+        assert_eq!(
+            wallet.hotkeypub_path(),
+            Path::new("/r/cold/hotkeys/hotpub.txt")
+        );
         let other = wallet.with_hotkey("h2").expect("name");
         assert_eq!(other.hotkey_path(), Path::new("/r/cold/hotkeys/h2"));
     }
@@ -177,8 +185,20 @@ mod tests {
     #[test]
     fn names_cannot_escape_the_root() {
         for bad in ["", ".", "..", "a/b", "..\\x", "/abs"] {
-            assert!(matches!(Wallet::new("/r", bad, "h"), Err(WalletError::InvalidName { what: "wallet", .. })), "{bad:?}");
-            assert!(matches!(Wallet::new("/r", "w", bad), Err(WalletError::InvalidName { what: "hotkey", .. })), "{bad:?}");
+            assert!(
+                matches!(
+                    Wallet::new("/r", bad, "h"),
+                    Err(WalletError::InvalidName { what: "wallet", .. })
+                ),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(
+                    Wallet::new("/r", "w", bad),
+                    Err(WalletError::InvalidName { what: "hotkey", .. })
+                ),
+                "{bad:?}"
+            );
         }
         assert!(Wallet::new("/r", "my-wallet.v2", "h_1").is_ok());
     }
@@ -186,7 +206,10 @@ mod tests {
     #[test]
     fn home_is_expanded() {
         if let Some(home) = dirs::home_dir() {
-            assert_eq!(expand_home(Path::new("~/.bittensor/wallets")), home.join(".bittensor/wallets"));
+            assert_eq!(
+                expand_home(Path::new("~/.bittensor/wallets")),
+                home.join(".bittensor/wallets")
+            );
             assert_eq!(default_wallet_root(), home.join(".bittensor/wallets"));
         }
         assert_eq!(expand_home(Path::new("/abs/~")), Path::new("/abs/~"));

@@ -82,7 +82,12 @@ pub fn read_public_keyfile(path: &Path) -> Result<PublicKey> {
 /// Writes `keypair` to `path` in btcli's layout: `$NACL`-encrypted when `password` is given,
 /// plain JSON otherwise. The file gets mode 0600. Fails with [`WalletError::AlreadyExists`] when
 /// the file exists and `overwrite` is false.
-pub fn write_keyfile(path: &Path, keypair: &Keypair, password: Option<&str>, overwrite: bool) -> Result<()> {
+pub fn write_keyfile(
+    path: &Path,
+    keypair: &Keypair,
+    password: Option<&str>,
+    overwrite: bool,
+) -> Result<()> {
     if !overwrite {
         secret_file::ensure_absent(path)?;
     }
@@ -94,7 +99,8 @@ pub fn write_keyfile(path: &Path, keypair: &Keypair, password: Option<&str>, ove
             })
         }
         Some(password) => Zeroizing::new(
-            nacl::encrypt(&json, password.as_bytes(), nacl::SENSITIVE).map_err(|e| nacl_error(e, path, 0))?,
+            nacl::encrypt(&json, password.as_bytes(), nacl::SENSITIVE)
+                .map_err(|e| nacl_error(e, path, 0))?,
         ),
         None => json,
     };
@@ -122,7 +128,8 @@ pub(crate) fn decrypt_keyfile_data(
         KeyfileEncryption::Nacl => {
             let password = password.resolve(path)?;
             tracing::debug!(path = %path.display(), "deriving $NACL key (argon2i, 512 MiB)");
-            nacl::decrypt(data, password.as_bytes(), cost).map_err(|e| nacl_error(e, path, data.len()))
+            nacl::decrypt(data, password.as_bytes(), cost)
+                .map_err(|e| nacl_error(e, path, data.len()))
         }
         scheme => Err(WalletError::UnsupportedEncryption {
             path: path.to_path_buf(),
@@ -145,7 +152,12 @@ fn parse_fields(json: &[u8], path: &Path) -> Result<KeyfileFields> {
     serde_json::from_slice(json).map_err(|e| WalletError::MalformedKeyfile {
         path: path.to_path_buf(),
         // Only the position: serde's message can quote field values, which may be secret.
-        reason: format!("not keyfile JSON ({:?} error at line {} column {})", e.classify(), e.line(), e.column()),
+        reason: format!(
+            "not keyfile JSON ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
     })
 }
 
@@ -173,7 +185,8 @@ fn secret_from_fields(fields: &KeyfileFields, path: &Path) -> Result<Keypair> {
         reason: reason.to_owned(),
     };
     if let Some(phrase) = non_empty(&fields.secret_phrase) {
-        return Keypair::from_phrase(phrase).map_err(|_| malformed("secretPhrase is not a valid BIP-39 mnemonic"));
+        return Keypair::from_phrase(phrase)
+            .map_err(|_| malformed("secretPhrase is not a valid BIP-39 mnemonic"));
     }
     let private_key = non_empty(&fields.private_key);
     if let Some(seed) = non_empty(&fields.secret_seed) {
@@ -187,7 +200,8 @@ fn secret_from_fields(fields: &KeyfileFields, path: &Path) -> Result<Keypair> {
     }
     if let Some(private_key) = private_key {
         let bytes = hex_field::<PRIVATE_KEY_LEN>(private_key, "privateKey", path)?;
-        return Keypair::from_private_key(&bytes).map_err(|_| malformed("privateKey is not a valid sr25519 secret key"));
+        return Keypair::from_private_key(&bytes)
+            .map_err(|_| malformed("privateKey is not a valid sr25519 secret key"));
     }
     Err(malformed("no secretPhrase, secretSeed or privateKey"))
 }
@@ -206,7 +220,11 @@ fn parse_seed(seed: &str, path: &Path) -> Result<Zeroizing<[u8; SEED_LEN]>> {
 }
 
 /// Decodes `0x`-prefixed (or bare) hex of exactly `N` bytes. The result is wiped on drop.
-fn hex_field<const N: usize>(value: &str, field: &'static str, path: &Path) -> Result<Zeroizing<[u8; N]>> {
+fn hex_field<const N: usize>(
+    value: &str,
+    field: &'static str,
+    path: &Path,
+) -> Result<Zeroizing<[u8; N]>> {
     let bad = |reason: String| WalletError::BadHex {
         path: path.to_path_buf(),
         field,
@@ -216,7 +234,11 @@ fn hex_field<const N: usize>(value: &str, field: &'static str, path: &Path) -> R
     let body = body.strip_prefix("0x").unwrap_or(body);
     let mut out = Zeroizing::new([0u8; N]);
     if body.len() != 2 * N {
-        return Err(bad(format!("expected {} hex digits, found {}", 2 * N, body.len())));
+        return Err(bad(format!(
+            "expected {} hex digits, found {}",
+            2 * N,
+            body.len()
+        )));
     }
     hex::decode_to_slice(body, out.as_mut()).map_err(|_| bad("not hexadecimal".to_owned()))?;
     Ok(out)
@@ -283,10 +305,8 @@ pub(crate) fn keypair_to_json(keypair: &Keypair) -> Zeroizing<Vec<u8>> {
     let public = keypair.public_key();
     let public_hex = public.to_hex();
     let ss58 = public.ss58();
-    let private_hex = Zeroizing::new(format!("0x{}", hex::encode(keypair.private_key().as_slice())));
-    let seed_hex = keypair
-        .secret_seed()
-        .map(|seed| Zeroizing::new(format!("0x{}", hex::encode(seed))));
+    let private_hex = secret_hex(keypair.private_key().as_slice());
+    let seed_hex = keypair.secret_seed().map(|seed| secret_hex(seed));
     let out = KeyfileOut {
         account_id: &public_hex,
         public_key: &public_hex,
@@ -301,6 +321,18 @@ pub(crate) fn keypair_to_json(keypair: &Keypair) -> Zeroizing<Vec<u8>> {
         json.clear();
     }
     json
+}
+
+/// `0x` + lowercase hex, built in place so that no unwiped copy of the secret is left behind.
+fn secret_hex(bytes: &[u8]) -> Zeroizing<String> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Zeroizing::new(String::with_capacity(2 + 2 * bytes.len()));
+    out.push_str("0x");
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 /// Serializes a public key file: `{accountId, publicKey, ss58Address}`.
@@ -323,7 +355,8 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    const DEV_PHRASE: &str = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
+    const DEV_PHRASE: &str =
+        "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
     const DEV_SS58: &str = "5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV";
     const DEV_SEED: &str = "0xfac7959dbfe72f052e5a0c3c8d6530f202b02fd8f9f5ca3580ec8deb7797479e";
     const DEV_PUBLIC: &str = "0x46ebddef8cd9bb167dc30878d7113b7e168e6f0646beffd77d69d39bad76b47a";
@@ -351,7 +384,9 @@ mod tests {
     #[test]
     fn phrase_wins_over_a_conflicting_seed() {
         let other_seed = format!("0x{}", "11".repeat(32));
-        let json = format!(r#"{{"secretPhrase":"{DEV_PHRASE}","secretSeed":"{other_seed}","ss58Address":"{DEV_SS58}"}}"#);
+        let json = format!(
+            r#"{{"secretPhrase":"{DEV_PHRASE}","secretSeed":"{other_seed}","ss58Address":"{DEV_SS58}"}}"#
+        );
         assert_eq!(load(&json).expect("loads").ss58(), DEV_SS58);
     }
 
@@ -359,27 +394,62 @@ mod tests {
     fn mismatching_public_key_is_rejected() {
         let other = PublicKey::from_bytes([9; 32]).to_hex();
         let json = format!(r#"{{"secretSeed":"{DEV_SEED}","publicKey":"{other}"}}"#);
-        assert!(matches!(load(&json), Err(WalletError::PublicKeyMismatch { .. })));
+        assert!(matches!(
+            load(&json),
+            Err(WalletError::PublicKeyMismatch { .. })
+        ));
     }
 
     #[test]
     fn malformed_inputs_have_named_errors() {
-        assert!(matches!(load("{not json"), Err(WalletError::MalformedKeyfile { .. })));
-        assert!(matches!(load(r#"{"ss58Address":"x"}"#), Err(WalletError::MalformedKeyfile { .. })));
-        assert!(matches!(load(r#"{"secretSeed":"0x12zz"}"#), Err(WalletError::BadHex { field: "secretSeed", .. })));
+        assert!(matches!(
+            load("{not json"),
+            Err(WalletError::MalformedKeyfile { .. })
+        ));
+        assert!(matches!(
+            load(r#"{"ss58Address":"x"}"#),
+            Err(WalletError::MalformedKeyfile { .. })
+        ));
+        assert!(matches!(
+            load(r#"{"secretSeed":"0x12zz"}"#),
+            Err(WalletError::BadHex {
+                field: "secretSeed",
+                ..
+            })
+        ));
         let bad_hex = format!(r#"{{"secretSeed":"0x{}"}}"#, "zz".repeat(32));
-        assert!(matches!(load(&bad_hex), Err(WalletError::BadHex { field: "secretSeed", .. })));
+        assert!(matches!(
+            load(&bad_hex),
+            Err(WalletError::BadHex {
+                field: "secretSeed",
+                ..
+            })
+        ));
         let short_private = r#"{"privateKey":"0x0102"}"#;
-        assert!(matches!(load(short_private), Err(WalletError::BadHex { field: "privateKey", .. })));
-        assert!(matches!(load(r#"{"secretPhrase":"not a mnemonic"}"#), Err(WalletError::MalformedKeyfile { .. })));
+        assert!(matches!(
+            load(short_private),
+            Err(WalletError::BadHex {
+                field: "privateKey",
+                ..
+            })
+        ));
+        assert!(matches!(
+            load(r#"{"secretPhrase":"not a mnemonic"}"#),
+            Err(WalletError::MalformedKeyfile { .. })
+        ));
         let ed = format!(r#"{{"secretSeed":"{DEV_SEED}","cryptoType":0}}"#);
-        assert!(matches!(load(&ed), Err(WalletError::UnsupportedCryptoType { crypto_type: 0, .. })));
+        assert!(matches!(
+            load(&ed),
+            Err(WalletError::UnsupportedCryptoType { crypto_type: 0, .. })
+        ));
     }
 
     #[test]
     fn error_messages_do_not_quote_secrets() {
         let json = format!(r#"{{"secretPhrase":"{DEV_PHRASE}","cryptoType":"{DEV_PHRASE}"}}"#);
-        let message = load(&json).expect_err("cryptoType must be a number").to_string();
+        let message = load(&json)
+            .expect_err("cryptoType must be a number")
+            .to_string();
         assert!(!message.contains("bottom"), "{message}");
     }
 
@@ -394,35 +464,62 @@ mod tests {
         assert_eq!(value["secretSeed"], DEV_SEED);
         assert_eq!(value["secretPhrase"], DEV_PHRASE);
         assert_eq!(value["ss58Address"], DEV_SS58);
-        assert_eq!(load(std::str::from_utf8(&json).expect("utf8")).expect("reload").ss58(), DEV_SS58);
+        assert_eq!(
+            load(std::str::from_utf8(&json).expect("utf8"))
+                .expect("reload")
+                .ss58(),
+            DEV_SS58
+        );
 
         let public = public_to_json(&keypair.public_key());
         let value: serde_json::Value = serde_json::from_slice(&public).expect("json");
         assert_eq!(value.as_object().map(|o| o.len()), Some(3));
-        assert_eq!(public_from_json(&public, &path()).expect("public"), keypair.public_key());
+        assert_eq!(
+            public_from_json(&public, &path()).expect("public"),
+            keypair.public_key()
+        );
     }
 
     #[test]
     fn public_file_needs_consistent_fields() {
         let ok = format!(r#"{{"ss58Address":"{DEV_SS58}"}}"#);
-        assert_eq!(public_from_json(ok.as_bytes(), &path()).expect("ss58 only").ss58(), DEV_SS58);
+        assert_eq!(
+            public_from_json(ok.as_bytes(), &path())
+                .expect("ss58 only")
+                .ss58(),
+            DEV_SS58
+        );
         let other = PublicKey::from_bytes([3; 32]).to_hex();
         let conflict = format!(r#"{{"ss58Address":"{DEV_SS58}","accountId":"{other}"}}"#);
         assert!(matches!(
             public_from_json(conflict.as_bytes(), &path()),
             Err(WalletError::PublicKeyMismatch { .. })
         ));
-        assert!(matches!(public_from_json(b"{}", &path()), Err(WalletError::MalformedKeyfile { .. })));
+        assert!(matches!(
+            public_from_json(b"{}", &path()),
+            Err(WalletError::MalformedKeyfile { .. })
+        ));
     }
 
     #[test]
     fn plaintext_needs_no_password_and_old_schemes_are_unsupported() {
         let none = PasswordSource::none();
         let json = br#"{"a":1}"#;
-        assert_eq!(decrypt_keyfile_data(json, &path(), &none, nacl::SENSITIVE).expect("plain").as_slice(), json);
+        assert_eq!(
+            decrypt_keyfile_data(json, &path(), &none, nacl::SENSITIVE)
+                .expect("plain")
+                .as_slice(),
+            json
+        );
         for (data, scheme) in [
-            (&b"$ANSIBLE_VAULT;1.1;AES256\n3132"[..], KeyfileEncryption::AnsibleVault),
-            (&b"gAAAAABlegacyfernettoken"[..], KeyfileEncryption::LegacyFernet),
+            (
+                &b"$ANSIBLE_VAULT;1.1;AES256\n3132"[..],
+                KeyfileEncryption::AnsibleVault,
+            ),
+            (
+                &b"gAAAAABlegacyfernettoken"[..],
+                KeyfileEncryption::LegacyFernet,
+            ),
         ] {
             let result = decrypt_keyfile_data(data, &path(), &none, nacl::SENSITIVE);
             assert!(
@@ -430,10 +527,26 @@ mod tests {
                 "{scheme}"
             );
         }
-        let needs_password = decrypt_keyfile_data(b"$NACLxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", &path(), &none, nacl::SENSITIVE);
-        assert!(matches!(needs_password, Err(WalletError::PasswordRequired { .. })));
+        let needs_password = decrypt_keyfile_data(
+            b"$NACLxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            &path(),
+            &none,
+            nacl::SENSITIVE,
+        );
+        assert!(matches!(
+            needs_password,
+            Err(WalletError::PasswordRequired { .. })
+        ));
         let cheap = KdfCost { m_kib: 64, t: 1 };
-        let truncated = decrypt_keyfile_data(b"$NACL0123", &path(), &PasswordSource::explicit("pw"), cheap);
-        assert!(matches!(truncated, Err(WalletError::TruncatedCiphertext { len: 9, .. })));
+        let truncated = decrypt_keyfile_data(
+            b"$NACL0123",
+            &path(),
+            &PasswordSource::explicit("pw"),
+            cheap,
+        );
+        assert!(matches!(
+            truncated,
+            Err(WalletError::TruncatedCiphertext { len: 9, .. })
+        ));
     }
 }

@@ -33,12 +33,13 @@ impl PublicKey {
 
     /// Decodes an SS58 address with prefix 42.
     pub fn from_ss58(address: &str) -> Result<Self> {
-        let (public, format) = sr25519::Public::from_ss58check_with_version(address).map_err(|e| {
-            WalletError::InvalidSs58 {
-                address: address.to_owned(),
-                reason: e.to_string(),
-            }
-        })?;
+        let (public, format) =
+            sr25519::Public::from_ss58check_with_version(address).map_err(|e| {
+                WalletError::InvalidSs58 {
+                    address: address.to_owned(),
+                    reason: e.to_string(),
+                }
+            })?;
         if u16::from(format) != SS58_PREFIX {
             return Err(WalletError::InvalidSs58 {
                 address: address.to_owned(),
@@ -152,9 +153,10 @@ impl Keypair {
 
     /// Loads a 64-byte schnorrkel secret key (`privateKey`: scalar then nonce).
     pub fn from_private_key(private_key: &[u8; PRIVATE_KEY_LEN]) -> Result<Self> {
-        let pair = sr25519::Pair::from_seed_slice(private_key).map_err(|e| WalletError::InvalidKey {
-            reason: format!("private key: {e:?}"),
-        })?;
+        let pair =
+            sr25519::Pair::from_seed_slice(private_key).map_err(|e| WalletError::InvalidKey {
+                reason: format!("private key: {e:?}"),
+            })?;
         Ok(Self {
             pair,
             secret_phrase: None,
@@ -217,7 +219,8 @@ impl fmt::Debug for Keypair {
 mod tests {
     use super::*;
 
-    const DEV_PHRASE: &str = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
+    const DEV_PHRASE: &str =
+        "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
     const DEV_SS58: &str = "5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV";
 
     #[test]
@@ -226,7 +229,11 @@ mod tests {
         assert_eq!(from_phrase.ss58(), DEV_SS58);
         let seed = *from_phrase.secret_seed().expect("seed kept");
         assert_eq!(Keypair::from_seed(&seed).ss58(), DEV_SS58);
-        let private: [u8; 64] = from_phrase.private_key().as_slice().try_into().expect("64 bytes");
+        let private: [u8; 64] = from_phrase
+            .private_key()
+            .as_slice()
+            .try_into()
+            .expect("64 bytes");
         let from_private = Keypair::from_private_key(&private).expect("valid private key");
         assert_eq!(from_private.ss58(), DEV_SS58);
     }
@@ -234,8 +241,13 @@ mod tests {
     #[test]
     fn phrase_whitespace_is_normalized_and_bad_phrase_rejected() {
         let spaced = format!("  {}\n", DEV_PHRASE.replace(' ', "  "));
-        assert_eq!(Keypair::from_phrase(&spaced).expect("spaced phrase").ss58(), DEV_SS58);
-        let bad = Keypair::from_phrase("bottom drive obey lake curtain smoke basket hold race lonely fit fit");
+        assert_eq!(
+            Keypair::from_phrase(&spaced).expect("spaced phrase").ss58(),
+            DEV_SS58
+        );
+        let bad = Keypair::from_phrase(
+            "bottom drive obey lake curtain smoke basket hold race lonely fit fit",
+        );
         assert!(matches!(bad, Err(WalletError::InvalidKey { .. })));
     }
 
@@ -262,8 +274,15 @@ mod tests {
 
     #[test]
     fn ss58_with_other_prefix_is_rejected() {
-        let polkadot = sr25519::Public::from_raw([7; 32]).to_ss58check_with_version(Ss58AddressFormat::custom(0));
-        assert!(matches!(PublicKey::from_ss58(&polkadot), Err(WalletError::InvalidSs58 { .. })));
-        assert!(matches!(PublicKey::from_ss58("not an address"), Err(WalletError::InvalidSs58 { .. })));
+        let polkadot = sr25519::Public::from_raw([7; 32])
+            .to_ss58check_with_version(Ss58AddressFormat::custom(0));
+        assert!(matches!(
+            PublicKey::from_ss58(&polkadot),
+            Err(WalletError::InvalidSs58 { .. })
+        ));
+        assert!(matches!(
+            PublicKey::from_ss58("not an address"),
+            Err(WalletError::InvalidSs58 { .. })
+        ));
     }
 }

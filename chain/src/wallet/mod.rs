@@ -38,4 +38,6 @@ pub use error::{Result, WalletError};
 pub use keyfile::{read_keyfile, read_public_keyfile, write_keyfile, write_public_keyfile};
 pub use keypair::{Keypair, PublicKey, PRIVATE_KEY_LEN, SEED_LEN, SS58_PREFIX};
 pub use nacl::{NACL_MAGIC, NACL_SALT};
-pub use password::{btwallet_env_value, btwallet_env_var, PasswordPrompt, PasswordSource, PASSWORD_ENV_VAR};
+pub use password::{
+    btwallet_env_value, btwallet_env_var, PasswordPrompt, PasswordSource, PASSWORD_ENV_VAR,
+};

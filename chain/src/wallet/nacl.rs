@@ -31,7 +31,10 @@ pub(crate) struct KdfCost {
 }
 
 /// The cost btwallet uses (libsodium `*_SENSITIVE` for argon2i13).
-pub(crate) const SENSITIVE: KdfCost = KdfCost { m_kib: 524_288, t: 8 };
+pub(crate) const SENSITIVE: KdfCost = KdfCost {
+    m_kib: 524_288,
+    t: 8,
+};
 
 /// Why a `$NACL` blob could not be opened or sealed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -49,7 +52,8 @@ pub(crate) enum NaclError {
 }
 
 fn derive_key(password: &[u8], cost: KdfCost) -> Result<Zeroizing<[u8; 32]>, NaclError> {
-    let params = Params::new(cost.m_kib, cost.t, 1, Some(32)).map_err(|e| NaclError::Kdf(e.to_string()))?;
+    let params =
+        Params::new(cost.m_kib, cost.t, 1, Some(32)).map_err(|e| NaclError::Kdf(e.to_string()))?;
     let argon = Argon2::new(Algorithm::Argon2i, Version::V0x13, params);
     let mut key = Zeroizing::new([0u8; 32]);
     argon
@@ -59,7 +63,11 @@ fn derive_key(password: &[u8], cost: KdfCost) -> Result<Zeroizing<[u8; 32]>, Nac
 }
 
 /// Decrypts a `$NACL` blob. The result is the keyfile JSON, zeroized on drop.
-pub(crate) fn decrypt(data: &[u8], password: &[u8], cost: KdfCost) -> Result<Zeroizing<Vec<u8>>, NaclError> {
+pub(crate) fn decrypt(
+    data: &[u8],
+    password: &[u8],
+    cost: KdfCost,
+) -> Result<Zeroizing<Vec<u8>>, NaclError> {
     let body = data.strip_prefix(NACL_MAGIC).ok_or(NaclError::NotNacl)?;
     if body.len() < NONCE_LEN + TAG_LEN {
         return Err(NaclError::Truncated);
@@ -74,7 +82,11 @@ pub(crate) fn decrypt(data: &[u8], password: &[u8], cost: KdfCost) -> Result<Zer
 }
 
 /// Encrypts `plaintext` into a `$NACL` blob with a fresh random nonce.
-pub(crate) fn encrypt(plaintext: &[u8], password: &[u8], cost: KdfCost) -> Result<Vec<u8>, NaclError> {
+pub(crate) fn encrypt(
+    plaintext: &[u8],
+    password: &[u8],
+    cost: KdfCost,
+) -> Result<Vec<u8>, NaclError> {
     let key = derive_key(password, cost)?;
     let mut nonce = [0u8; NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -101,7 +113,10 @@ mod tests {
         let blob = encrypt(b"{\"k\":1}", b"pw", CHEAP).expect("encrypt");
         assert!(blob.starts_with(NACL_MAGIC));
         assert_eq!(blob.len(), 5 + 24 + 16 + 7);
-        assert_eq!(decrypt(&blob, b"pw", CHEAP).expect("decrypt").as_slice(), b"{\"k\":1}");
+        assert_eq!(
+            decrypt(&blob, b"pw", CHEAP).expect("decrypt").as_slice(),
+            b"{\"k\":1}"
+        );
         assert_eq!(decrypt(&blob, b"pX", CHEAP), Err(NaclError::WrongPassword));
     }
 
@@ -114,7 +129,10 @@ mod tests {
 
     #[test]
     fn truncated_and_foreign_data_are_named() {
-        assert_eq!(decrypt(b"$NACL0123", b"pw", CHEAP), Err(NaclError::Truncated));
+        assert_eq!(
+            decrypt(b"$NACL0123", b"pw", CHEAP),
+            Err(NaclError::Truncated)
+        );
         assert_eq!(decrypt(b"{}", b"pw", CHEAP), Err(NaclError::NotNacl));
         let mut blob = encrypt(b"data", b"pw", CHEAP).expect("encrypt");
         if let Some(last) = blob.last_mut() {
@@ -130,7 +148,10 @@ mod tests {
         // Same construction as btwallet, cheaper cost.
         let cost = KdfCost { m_kib: 64, t: 3 };
         let key = derive_key(b"sn17-test-password", cost).expect("kdf");
-        assert_eq!(hex::encode(*key), "d848e9d810f4206f3ad322eaaff48c4869a616341f7f00d26836fbf592931091");
+        assert_eq!(
+            hex::encode(*key),
+            "d848e9d810f4206f3ad322eaaff48c4869a616341f7f00d26836fbf592931091"
+        );
         let blob = hex::decode(
             "244e41434c000102030405060708090a0b0c0d0e0f1011121314151617f29645e4e8be2172f5a4c5d1\
              3ae6f4e7cb2b4010c003789a2ce0509e8485a7e21079bd19",
@@ -138,6 +159,12 @@ mod tests {
         .expect("hex");
         let plain = decrypt(&blob, b"sn17-test-password", cost).expect("libsodium blob opens");
         assert_eq!(plain.as_slice(), br#"{"secretPhrase":"x"}"#);
-        assert_eq!(SENSITIVE, KdfCost { m_kib: 512 * 1024, t: 8 });
+        assert_eq!(
+            SENSITIVE,
+            KdfCost {
+                m_kib: 512 * 1024,
+                t: 8
+            }
+        );
     }
 }

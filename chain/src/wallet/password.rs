@@ -141,13 +141,11 @@ fn decode_btwallet_env_value(var: &str, value: &str) -> Result<Zeroizing<String>
     };
     let mixed = Zeroizing::new(base64_decode(value.trim()).ok_or_else(|| bad("not base64"))?);
     let plain = xor_with_name(&mixed, var);
-    String::from_utf8(plain)
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            let mut bytes = e.into_bytes();
-            zeroize::Zeroize::zeroize(&mut bytes);
-            bad("not UTF-8 after decoding")
-        })
+    String::from_utf8(plain).map(Zeroizing::new).map_err(|e| {
+        let mut bytes = e.into_bytes();
+        zeroize::Zeroize::zeroize(&mut bytes);
+        bad("not UTF-8 after decoding")
+    })
 }
 
 fn xor_with_name(data: &[u8], name: &str) -> Vec<u8> {
@@ -163,7 +161,11 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -178,7 +180,7 @@ fn base64_encode(data: &[u8]) -> String {
 
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
@@ -209,7 +211,10 @@ mod tests {
     #[test]
     fn env_var_name_matches_btwallet() {
         // Names printed by bittensor-wallet 4.1.1 `Keyfile(path).env_var_name()`.
-        assert_eq!(btwallet_env_var(Path::new("/tmp/btw/w/coldkey")), "BT_PW__TMP_BTW_W_COLDKEY");
+        assert_eq!(
+            btwallet_env_var(Path::new("/tmp/btw/w/coldkey")),
+            "BT_PW__TMP_BTW_W_COLDKEY"
+        );
         assert_eq!(
             btwallet_env_var(Path::new("/tmp/a-b.c/my wallet/coldkey")),
             "BT_PW__TMP_A-B_C_MY WALLET_COLDKEY"
@@ -224,7 +229,10 @@ mod tests {
     fn env_value_matches_btwallet() {
         // `Keyfile("/tmp/btw/w/coldkey").save_password_to_env("sn17-test-password")` stored this.
         let var = "BT_PW__TMP_BTW_W_COLDKEY";
-        assert_eq!(btwallet_env_value(var, "sn17-test-password"), "MTpuZ3orOic5fS8jJyQoOC0n");
+        assert_eq!(
+            btwallet_env_value(var, "sn17-test-password"),
+            "MTpuZ3orOic5fS8jJyQoOC0n"
+        );
         let back = decode_btwallet_env_value(var, "MTpuZ3orOic5fS8jJyQoOC0n").expect("decodes");
         assert_eq!(back.as_str(), "sn17-test-password");
     }
@@ -232,8 +240,13 @@ mod tests {
     #[test]
     fn base64_round_trips_all_lengths() {
         for len in 0..10u8 {
-            let data: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(200)).collect();
-            assert_eq!(base64_decode(&base64_encode(&data)).as_deref(), Some(data.as_slice()));
+            let data: Vec<u8> = (0..len)
+                .map(|i| i.wrapping_mul(37).wrapping_add(200))
+                .collect();
+            assert_eq!(
+                base64_decode(&base64_encode(&data)).as_deref(),
+                Some(data.as_slice())
+            );
         }
         assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64_encode(b"fo"), "Zm8=");
@@ -259,14 +272,19 @@ mod tests {
 
         let explicit = PasswordSource::explicit("given").with_env_lookup(lookup(both.clone()));
         assert_eq!(explicit.resolve(&path).expect("explicit").as_str(), "given");
-        let env = PasswordSource::none().with_env_lookup(lookup(both)).with_prompt(|_| Ok("typed".into()));
+        let env = PasswordSource::none()
+            .with_env_lookup(lookup(both))
+            .with_prompt(|_| Ok("typed".into()));
         assert_eq!(env.resolve(&path).expect("bt var").as_str(), "from-bt");
         let sn17 = PasswordSource::none().with_env_lookup(lookup(only_sn17));
         assert_eq!(sn17.resolve(&path).expect("sn17 var").as_str(), "from-sn17");
         let prompt = PasswordSource::none()
             .with_env_lookup(lookup(HashMap::new()))
             .with_prompt(|p| Ok(format!("typed for {}", p.display())));
-        assert_eq!(prompt.resolve(&path).expect("prompt").as_str(), "typed for /w/x/coldkey");
+        assert_eq!(
+            prompt.resolve(&path).expect("prompt").as_str(),
+            "typed for /w/x/coldkey"
+        );
     }
 
     #[test]
@@ -277,10 +295,17 @@ mod tests {
             Err(WalletError::PasswordRequired { .. })
         ));
         let failing = PasswordSource::none().with_prompt(|_| Err(std::io::Error::other("no tty")));
-        assert!(matches!(failing.resolve(&path), Err(WalletError::Prompt { .. })));
+        assert!(matches!(
+            failing.resolve(&path),
+            Err(WalletError::Prompt { .. })
+        ));
         let var = btwallet_env_var(&path);
-        let garbage = PasswordSource::none().with_env_lookup(move |n| (n == var).then(|| "***".to_owned()));
-        assert!(matches!(garbage.resolve(&path), Err(WalletError::BadPasswordEnv { .. })));
+        let garbage =
+            PasswordSource::none().with_env_lookup(move |n| (n == var).then(|| "***".to_owned()));
+        assert!(matches!(
+            garbage.resolve(&path),
+            Err(WalletError::BadPasswordEnv { .. })
+        ));
     }
 
     #[test]

@@ -69,7 +69,8 @@ pub(crate) fn write(path: &Path, data: &[u8], mode: FileMode, overwrite: bool) -
         return write_new(path, data, mode);
     }
     let temp = temp_path(path);
-    let result = write_new(&temp, data, mode).and_then(|()| fs::rename(&temp, path).map_err(|e| WalletError::io(path, e)));
+    let result = write_new(&temp, data, mode)
+        .and_then(|()| fs::rename(&temp, path).map_err(|e| WalletError::io(path, e)));
     if result.is_err() {
         // Best effort: the temporary file may not exist if creating it failed.
         let _ = fs::remove_file(&temp);
@@ -109,7 +110,10 @@ fn create_private_dirs(dir: &Path) -> Result<()> {
 }
 
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let suffix: u64 = rand::random();
     path.with_file_name(format!(".{name}.{suffix:016x}.tmp"))
 }
@@ -127,7 +131,10 @@ mod tests {
             write(&path, b"two", FileMode::Secret, false),
             Err(WalletError::AlreadyExists { .. })
         ));
-        assert!(matches!(ensure_absent(&path), Err(WalletError::AlreadyExists { .. })));
+        assert!(matches!(
+            ensure_absent(&path),
+            Err(WalletError::AlreadyExists { .. })
+        ));
         write(&path, b"three", FileMode::Secret, true).expect("overwrite");
         assert_eq!(read(&path).expect("read").as_slice(), b"three");
         #[cfg(unix)]
@@ -135,7 +142,11 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
-            let dir_mode = fs::metadata(dir.path().join("a")).expect("meta").permissions().mode() & 0o777;
+            let dir_mode = fs::metadata(dir.path().join("a"))
+                .expect("meta")
+                .permissions()
+                .mode()
+                & 0o777;
             assert_eq!(dir_mode, 0o700);
         }
         let leftovers = fs::read_dir(dir.path().join("a/b")).expect("list").count();
@@ -149,6 +160,9 @@ mod tests {
         assert!(matches!(read(&missing), Err(WalletError::NotFound { path }) if path == missing));
         let big = dir.path().join("big");
         fs::write(&big, vec![b' '; 70 * 1024]).expect("write");
-        assert!(matches!(read(&big), Err(WalletError::MalformedKeyfile { .. })));
+        assert!(matches!(
+            read(&big),
+            Err(WalletError::MalformedKeyfile { .. })
+        ));
     }
 }

@@ -175,12 +175,8 @@ pub const PULSE: Shape = Shape::Composite(&[
 ]);
 
 /// One pending CRv3 commit: `(who, commit_block, commit, reveal_round)`.
-pub const TIMELOCKED_COMMIT: Shape = Shape::Tuple(&[
-    Shape::AccountId32,
-    Shape::U64,
-    Shape::Bytes,
-    Shape::U64,
-]);
+pub const TIMELOCKED_COMMIT: Shape =
+    Shape::Tuple(&[Shape::AccountId32, Shape::U64, Shape::Bytes, Shape::U64]);
 
 /// `frame_system::AccountInfo`, the fields sn17 reads.
 pub const ACCOUNT_INFO: Shape = Shape::Composite(&[
