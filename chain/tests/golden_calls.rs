@@ -87,7 +87,7 @@ fn signed_extrinsic_layout_matches_and_verifies() {
     let params = DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new().immortal().nonce(0).tip(0).build();
     let mut signable = at.tx().create_v4_signable_offline(&call, params).expect("signable");
     let payload = signable.signer_payload().expect("payload");
-    let signed = signable.sign(&signer);
+    let signed = signable.sign(&signer).expect("signs");
     let bytes = signed.encoded().to_vec();
     // 0x0502 (compact 129) 84 00<pk> 01<sig64> 00 00 00 00 <call>
     assert_eq!(hex::encode(&bytes[..3]), "050284");

@@ -4,7 +4,8 @@
 //! - `dino/vits16/...`: DINOv3 ViT-S/16 (random weights of the real shape) on the CPU: one bundle (9 images)
 //!   per iteration, and 404's preprocessing of a 1024² PNG.
 //! - `throughput`: duels per second against the scripted HTTP server answering after a fixed 500 ms, at 1, 8
-//!   and 32 duels in flight (printed, not a criterion group; skip with SN17_BENCH_SKIP_THROUGHPUT=1).
+//!   and 32 duels in flight (printed, not a criterion group; runs with no filter, a filter naming it, or
+//!   SN17_BENCH_THROUGHPUT=1; skipped with SN17_BENCH_SKIP_THROUGHPUT=1).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use sn17_judge::image::{ImageData, ImageLimits};
 use sn17_judge::npz::Embeddings;
 use sn17_judge::test_utils::judge_script::{answer, Opinion};
 use sn17_judge::test_utils::ScriptedServer;
-use sn17_judge::vlm::request::encode_body;
+use sn17_judge::vlm::request::encode_chunks;
 use sn17_judge::vlm::{
     Call, Completion, HttpVlm, Metrics, Part, RetryPolicy, Vlm, VlmConfig, VlmError,
 };
@@ -91,7 +92,7 @@ fn side(tag: u32, with_embeddings: bool) -> ViewBundle {
     ViewBundle::new(white, gray, grid, embeddings)
 }
 
-/// Answers at once, after building the real request body (the judge's cost), from side-aware opinions.
+/// Answers at once, after building the real request body chunks (the judge's cost), from side-aware opinions.
 struct InstantVlm {
     metrics: Arc<Metrics>,
     a_images: HashSet<usize>,
@@ -107,7 +108,7 @@ impl InstantVlm {
 impl Vlm for InstantVlm {
     fn complete<'a>(&'a self, call: &'a Call<'a>) -> BoxFuture<'a, Result<Completion, VlmError>> {
         Box::pin(async move {
-            black_box(encode_body("glm-4.6v-flash", call));
+            black_box(encode_chunks("glm-4.6v-flash", call));
             let o = &self.opinion;
             let imgs: Vec<&Part> = call
                 .parts
@@ -216,38 +217,50 @@ fn bench_overhead(c: &mut Criterion) {
         let calls = vlm.metrics().snapshot().asks;
         eprintln!("duel/overhead/{name}: {calls} questions asked in total");
     }
-    group.bench_function("full_cold", |bch| {
-        bch.iter_batched(
-            || (side(1, true), side(2, true)),
-            |(a, b)| {
-                let vlm = Arc::new(InstantVlm {
-                    metrics: Arc::new(Metrics::default()),
-                    a_images: View::WHITE
-                        .iter()
-                        .map(|v| a.white(*v).bytes().as_ptr() as usize)
-                        .chain(
-                            View::GRAY
-                                .iter()
-                                .map(|v| a.gray(*v).unwrap().bytes().as_ptr() as usize),
-                        )
-                        .chain([a.grid().bytes().as_ptr() as usize])
-                        .collect(),
-                    opinion: Opinion::default(),
-                });
-                let judge = MultiStageJudge::new(vlm).with_retry(RetryPolicy {
-                    backoff_unit: Duration::ZERO,
-                });
-                let out = rt.block_on(judge.judge(DuelInput {
-                    prompt: &prompt,
-                    left: Some(&a),
-                    right: Some(&b),
-                    seed: 7,
-                }));
-                black_box(out.unwrap())
+    for (name, opinion) in [
+        (
+            "s1_cold",
+            Opinion {
+                penalty_a: 2,
+                penalty_b: 7,
+                ..Default::default()
             },
-            criterion::BatchSize::PerIteration,
-        )
-    });
+        ),
+        ("full_cold", Opinion::default()),
+    ] {
+        group.bench_function(name, |bch| {
+            bch.iter_batched(
+                || (side(1, true), side(2, true)),
+                |(a, b)| {
+                    let vlm = Arc::new(InstantVlm {
+                        metrics: Arc::new(Metrics::default()),
+                        a_images: View::WHITE
+                            .iter()
+                            .map(|v| a.white(*v).bytes().as_ptr() as usize)
+                            .chain(
+                                View::GRAY
+                                    .iter()
+                                    .map(|v| a.gray(*v).unwrap().bytes().as_ptr() as usize),
+                            )
+                            .chain([a.grid().bytes().as_ptr() as usize])
+                            .collect(),
+                        opinion: opinion.clone(),
+                    });
+                    let judge = MultiStageJudge::new(vlm).with_retry(RetryPolicy {
+                        backoff_unit: Duration::ZERO,
+                    });
+                    let out = rt.block_on(judge.judge(DuelInput {
+                        prompt: &prompt,
+                        left: Some(&a),
+                        right: Some(&b),
+                        seed: 7,
+                    }));
+                    black_box(out.unwrap())
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 
@@ -358,9 +371,10 @@ fn main() {
     bench_overhead(&mut c);
     bench_dino(&mut c);
     c.final_summary();
-    let wants_throughput = filter
-        .as_deref()
-        .is_none_or(|f| "throughput".contains(f) || f.contains("throughput"));
+    let wants_throughput = std::env::var_os("SN17_BENCH_THROUGHPUT").is_some()
+        || filter
+            .as_deref()
+            .is_none_or(|f| "throughput".contains(f) || f.contains("throughput"));
     if wants_throughput && std::env::var_os("SN17_BENCH_SKIP_THROUGHPUT").is_none() {
         throughput();
     }

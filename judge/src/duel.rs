@@ -183,6 +183,7 @@ impl MultiStageJudge {
             (Some(_), None) => return gate(DuelWinner::Left, "no preview from right"),
             (Some(a), Some(b)) => (a, b),
         };
+        prefetch_data_urls(a, b);
         let ctx = Ctx {
             vlm: &*self.vlm,
             retry: &self.retry,
@@ -218,6 +219,25 @@ impl DuelJudge for MultiStageJudge {
     fn judge<'a>(&'a self, input: DuelInput<'a>) -> BoxFuture<'a, Result<DuelOutcome>> {
         Box::pin(async move { Ok(self.evaluate(input).await) })
     }
+}
+
+/// Base64-encodes, on a blocking thread, the images this duel may send beyond those the duel task encodes first
+/// (the prompt and A's front views): B's front views, then everything later stages use. The work overlaps
+/// Stage 1's model latency; each image is encoded once however many calls show it.
+fn prefetch_data_urls(a: &ViewBundle, b: &ViewBundle) {
+    let fronts = View::GRAY.iter().map(|v| b.white(*v).clone());
+    let later = [a, b].into_iter().flat_map(|s| {
+        let rest = View::WHITE[4..].iter().map(|v| s.white(*v).clone());
+        let gray = s.gray(View::FrontLeft).cloned();
+        rest.chain(gray).chain([s.grid().clone()])
+    });
+    let images: Vec<ImageData> = fronts.chain(later).collect();
+    // Detached: nothing waits for it, and an image a call needs first is simply encoded by that call.
+    drop(tokio::task::spawn_blocking(move || {
+        for img in images {
+            img.data_url();
+        }
+    }));
 }
 
 fn gate(winner: DuelWinner, reason: &str) -> DuelOutcome {

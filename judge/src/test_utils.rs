@@ -25,6 +25,8 @@ pub struct RecordedRequest {
     pub method: String,
     pub path: String,
     pub authorization: Option<String>,
+    /// The `Content-Length` header (None for a chunked body).
+    pub content_length: Option<u64>,
     pub body: Value,
     /// Arrival order, from 0.
     pub seq: usize,
@@ -261,6 +263,11 @@ async fn handle(
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let content_length = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
     let body = match req.into_body().collect().await {
         Ok(b) => serde_json::from_slice(&b.to_bytes()).unwrap_or(Value::Null),
         Err(_) => Value::Null,
@@ -274,6 +281,7 @@ async fn handle(
             method,
             path,
             authorization,
+            content_length,
             body,
             seq: all.len(),
             at: Instant::now(),

@@ -153,7 +153,7 @@ impl Chopsticks {
         self.set_storage(json!({
             "Sudo": { "Key": sudo },
             "System": { "Account": list },
-            "SubtensorModule": { "NetworkRateLimit": 0, "NetworkMinLockCost": "1000000000", "NetworkLastLockCost": "1000000000" }
+            "SubtensorModule": { "NetworkRateLimit": 0, "TxRateLimit": 0, "NetworkMinLockCost": "1000000000", "NetworkLastLockCost": "1000000000" }
         }))
         .await
     }

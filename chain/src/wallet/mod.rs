@@ -10,7 +10,8 @@
 //! # fn main() -> Result<(), sn17_chain::wallet::WalletError> {
 //! let wallet = Wallet::in_default_root("default", "default")?;
 //! println!("coldkey {}", wallet.coldkeypub()?);
-//! // Plaintext hotkeys need no password; encrypted keys use the environment, then a prompt.
+//! // Plaintext hotkeys need no password; an encrypted one takes it from the environment here
+//! // (`PasswordSource::with_prompt` adds a prompt, e.g. around `rpassword::prompt_password`).
 //! let hotkey = wallet.hotkey(&PasswordSource::environment())?;
 //! let signature: [u8; 64] = hotkey.sign(b"message");
 //! # let _ = signature;

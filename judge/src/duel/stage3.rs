@@ -15,12 +15,14 @@ type Decoded = (u32, u32, usize, Vec<u8>);
 
 /// Whether the gate fires for the two decoded gray renders, pooled.
 fn fires(a: &Decoded, b: &Decoded) -> bool {
-    let px = |d: &Decoded| Pixels {
-        width: d.0 as usize,
-        height: d.1 as usize,
-        channels: d.2,
-        data: &d.3,
-    };
+    fn px(d: &Decoded) -> Pixels<'_> {
+        Pixels {
+            width: d.0 as usize,
+            height: d.1 as usize,
+            channels: d.2,
+            data: &d.3,
+        }
+    }
     let stats = foreground_stats(&[px(a), px(b)]);
     tracing::debug!(?stats, "stage 3 foreground");
     stats.gate_fires()
@@ -51,7 +53,9 @@ pub(crate) fn start_gate(ctx: &Ctx<'_>) -> Option<tokio::task::JoinHandle<Result
     let (a, b) = (ctx.a.gray(VIEW)?.clone(), ctx.b.gray(VIEW)?.clone());
     let limits = *ctx.image_limits;
     Some(tokio::spawn(async move {
-        let decode = |img: ImageData| tokio::task::spawn_blocking(move || decode_png_rgb_strict(img.bytes(), &limits));
+        let decode = |img: ImageData| {
+            tokio::task::spawn_blocking(move || decode_png_rgb_strict(img.bytes(), &limits))
+        };
         let (da, db) = futures::join!(decode(a), decode(b));
         let a = da.map_err(|e| e.to_string())??;
         let b = db.map_err(|e| e.to_string())??;
@@ -60,12 +64,16 @@ pub(crate) fn start_gate(ctx: &Ctx<'_>) -> Option<tokio::task::JoinHandle<Result
 }
 
 /// Runs Stage 3 with the gate started by [`start_gate`].
-pub(crate) async fn run(ctx: &Ctx<'_>, gate: Option<tokio::task::JoinHandle<Result<bool, String>>>) -> S3Detail {
+pub(crate) async fn run(
+    ctx: &Ctx<'_>,
+    gate: Option<tokio::task::JoinHandle<Result<bool, String>>>,
+) -> S3Detail {
     let not_fired = S3Detail {
         fired: false,
         choice: None,
     };
-    let (Some(gray_a), Some(gray_b), Some(gate)) = (ctx.a.gray(VIEW), ctx.b.gray(VIEW), gate) else {
+    let (Some(gray_a), Some(gray_b), Some(gate)) = (ctx.a.gray(VIEW), ctx.b.gray(VIEW), gate)
+    else {
         tracing::debug!("stage 3: gray renders unavailable");
         return not_fired;
     };

@@ -4,14 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use super::config::VlmConfig;
 use super::metrics::Metrics;
-use super::request::encode_body;
+use super::request::{encode_chunks, ChunkBody};
 use super::{Call, Completion, Vlm, VlmError};
 use crate::error::{Error, Result};
 
@@ -54,7 +53,7 @@ impl HttpVlm {
         &self.config
     }
 
-    async fn send_once(&self, body: Bytes) -> std::result::Result<Completion, VlmError> {
+    async fn send_once(&self, body: ChunkBody) -> std::result::Result<Completion, VlmError> {
         let _permit = self
             .permits
             .acquire()
@@ -89,13 +88,13 @@ impl HttpVlm {
         }
     }
 
-    async fn exchange(&self, body: Bytes) -> std::result::Result<Completion, VlmError> {
+    async fn exchange(&self, body: ChunkBody) -> std::result::Result<Completion, VlmError> {
         let mut req = self
             .client
             .post(&self.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .timeout(self.config.timeout)
-            .body(body);
+            .body(reqwest::Body::wrap(body));
         if let Some(key) = &self.config.api_key {
             req = req.bearer_auth(key.expose());
         }
@@ -206,7 +205,7 @@ impl Vlm for HttpVlm {
         call: &'a Call<'a>,
     ) -> BoxFuture<'a, std::result::Result<Completion, VlmError>> {
         Box::pin(async move {
-            let body = Bytes::from(encode_body(&self.config.model, call));
+            let body = ChunkBody::new(encode_chunks(&self.config.model, call));
             let mut wait = self.config.transport_backoff;
             let mut resends = 0;
             loop {

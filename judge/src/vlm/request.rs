@@ -1,20 +1,25 @@
-//! The chat-completions request body, written straight to bytes: images are copied in as their cached data URLs
-//! (base64 needs no JSON escaping), so a 3-image call costs one memcpy per image rather than a JSON escape pass.
+//! The chat-completions request body, written straight to bytes as a list of chunks: each image is its cached
+//! data URL, shared rather than copied (base64 needs no JSON escaping), with the JSON text between them in small
+//! chunks. A 3-image call therefore costs neither a JSON escape pass nor a copy of megabytes of base64.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
 
 use super::{Call, Part};
 
 /// The JSON body vLLM's OpenAI server receives for one call:
 /// `{"model", "messages": [system, user(parts)], "temperature", "seed", "max_tokens", "response_format"}`.
 pub fn encode_body(model: &str, call: &Call<'_>) -> Vec<u8> {
-    let image_bytes: usize = call
-        .parts
-        .iter()
-        .map(|p| match p {
-            Part::Image(img) => img.data_url().len() + 64,
-            Part::Text(t) => t.len() + 64,
-        })
-        .sum();
-    let mut out = Vec::with_capacity(image_bytes + call.system.len() + 1024);
+    encode_chunks(model, call).concat()
+}
+
+/// [`encode_body`] as chunks whose concatenation is the body; image data URLs are shared, not copied.
+pub fn encode_chunks(model: &str, call: &Call<'_>) -> Vec<Bytes> {
+    let mut chunks = Vec::with_capacity(2 * call.parts.len() + 2);
+    let mut out: Vec<u8> = Vec::with_capacity(call.system.len() + 512);
     out.extend_from_slice(b"{\"model\":");
     push_json_str(&mut out, model);
     out.extend_from_slice(b",\"messages\":[{\"role\":\"system\",\"content\":");
@@ -32,8 +37,9 @@ pub fn encode_body(model: &str, call: &Call<'_>) -> Vec<u8> {
             }
             Part::Image(img) => {
                 out.extend_from_slice(b"{\"type\":\"image_url\",\"image_url\":{\"url\":\"");
+                chunks.push(Bytes::from(std::mem::take(&mut out)));
                 // `data:<mime>;base64,<A-Za-z0-9+/=>`: nothing in it needs escaping.
-                out.extend_from_slice(img.data_url());
+                chunks.push(img.data_url().clone());
                 out.extend_from_slice(b"\"}}");
             }
         }
@@ -51,7 +57,51 @@ pub fn encode_body(model: &str, call: &Call<'_>) -> Vec<u8> {
     out.extend_from_slice(b",\"schema\":");
     push_json(&mut out, call.schema);
     out.extend_from_slice(b"}}}");
-    out
+    chunks.push(Bytes::from(out));
+    chunks
+}
+
+/// An HTTP body over shared chunks with an exact length (so it is sent with `Content-Length`).
+#[derive(Debug, Clone)]
+pub struct ChunkBody {
+    chunks: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl ChunkBody {
+    pub fn new(chunks: Vec<Bytes>) -> Self {
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        Self {
+            chunks: chunks.into_iter().filter(|c| !c.is_empty()).collect(),
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for ChunkBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        match self.chunks.pop_front() {
+            Some(c) => {
+                self.remaining -= c.len() as u64;
+                Poll::Ready(Some(Ok(http_body::Frame::data(c))))
+            }
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
 }
 
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
@@ -116,5 +166,13 @@ mod tests {
             "s1_prompt_match-response"
         );
         assert_eq!(v["response_format"]["json_schema"]["schema"], schema);
+        // The image chunk is the cached data URL itself, not a copy.
+        let chunks = encode_chunks("glm-4.6v-flash", &call);
+        assert!(chunks.iter().any(|c| c.as_ptr() == img.data_url().as_ptr()));
+        let body = ChunkBody::new(chunks);
+        assert_eq!(
+            http_body::Body::size_hint(&body).exact(),
+            Some(encode_body("glm-4.6v-flash", &call).len() as u64)
+        );
     }
 }

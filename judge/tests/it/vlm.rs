@@ -67,6 +67,10 @@ async fn request_body_has_model_parts_schema_and_per_attempt_sampling() {
         assert_eq!(r.method, "POST");
         assert_eq!(r.path, "/v1/chat/completions");
         assert_eq!(r.authorization.as_deref(), Some("Bearer sk-test"));
+        assert!(
+            r.content_length.is_some_and(|n| n > 3 * 100),
+            "sent with Content-Length, not chunked"
+        );
         assert_eq!(r.body["model"], "glm-4.6v-flash");
         assert_eq!(r.body["messages"][0]["role"], "system");
         assert_eq!(r.system(), "system text");

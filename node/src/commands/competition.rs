@@ -450,7 +450,6 @@ async fn run_cmd(
         blobs: Some(BlobStore::new(db_path.with_file_name("blobs"))),
         clock: Box::new(SystemClock),
         cfg: EngineConfig {
-            netuid: g.netuid,
             pause_on_stage_end,
             ..EngineConfig::default()
         },

@@ -76,7 +76,7 @@ pub struct EmbedArgs {
     /// config.json of the checkpoint (default: beside the weights, else ViT-S/16).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Also write the embeddings as an .npz (keys: file stems).
+    /// Also write the embeddings as an .npz (keys: file stems, made unique with the image's position).
     #[arg(long)]
     pub npz: Option<PathBuf>,
 }
@@ -144,13 +144,18 @@ async fn duel(g: &GlobalArgs, a: DuelArgs) -> anyhow::Result<()> {
             .vlm_url
             .clone()
             .ok_or(sn17_judge::Error::NoVlmConfigured)
-            .context("pass --vlm-url URL (or SN17_VLM_URL), or --offline for the development judge")?;
+            .context(
+                "pass --vlm-url URL (or SN17_VLM_URL), or --offline for the development judge",
+            )?;
         let mut cfg = VlmConfig::new(url, a.model.clone());
         cfg.api_key = ["SN17_VLM_API_KEY", "OPENAI_API_KEY"]
             .iter()
             .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
             .map(sn17_judge::vlm::ApiKey::new);
-        anyhow::ensure!(a.timeout_secs > 0.0 && a.timeout_secs.is_finite(), "--timeout-secs must be positive");
+        anyhow::ensure!(
+            a.timeout_secs > 0.0 && a.timeout_secs.is_finite(),
+            "--timeout-secs must be positive"
+        );
         cfg.timeout = Duration::from_secs_f64(a.timeout_secs);
         let vlm = Arc::new(HttpVlm::new(cfg)?);
         vlm_handle = Some(vlm.clone());
@@ -185,7 +190,10 @@ async fn load_side(path: &Path, limits: &ImageLimits) -> anyhow::Result<Option<V
         return match rendered {
             Ok(b) => Ok(Some(b)),
             Err(e) => {
-                eprintln!("warning: {}: {e:#}; that side cannot be rendered and loses the prompt", path.display());
+                eprintln!(
+                    "warning: {}: {e:#}; that side cannot be rendered and loses the prompt",
+                    path.display()
+                );
                 Ok(None)
             }
         };
@@ -205,7 +213,11 @@ fn render_asset(path: &Path) -> anyhow::Result<ViewBundle> {
     let rig = sn17_gpu::rig::preset("judge")?;
     let renderer = sn17_gpu::create_renderer(sn17_gpu::Backend::Auto)?;
     let rendered = sn17_gpu::render_rig(&*renderer, &asset, &rig)?;
-    anyhow::ensure!(rendered.views.len() >= 12, "the judge rig rendered {} views, expected 12", rendered.views.len());
+    anyhow::ensure!(
+        rendered.views.len() >= 12,
+        "the judge rig rendered {} views, expected 12",
+        rendered.views.len()
+    );
     let png = |i: usize, name: &str| -> anyhow::Result<ImageData> {
         Ok(ImageData::new(
             format!("{}#{name}", path.display()),
@@ -220,8 +232,13 @@ fn render_asset(path: &Path) -> anyhow::Result<ViewBundle> {
     for (i, v) in View::GRAY.iter().enumerate() {
         gray[i] = Some(png(8 + i, v.name())?);
     }
-    let grid = ImageData::new(format!("{}#grid", path.display()), sn17_gpu::output::encode_png(&rendered.grid)?);
-    let white: [ImageData; 8] = white.try_into().map_err(|_| anyhow::anyhow!("white view count"))?;
+    let grid = ImageData::new(
+        format!("{}#grid", path.display()),
+        sn17_gpu::output::encode_png(&rendered.grid)?,
+    );
+    let white: [ImageData; 8] = white
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("white view count"))?;
     Ok(ViewBundle::new(white, gray, grid, None))
 }
 
@@ -237,7 +254,7 @@ fn render_duel(kind: &JudgeKind, o: &DuelOutcome, metrics: Option<&MetricsSnapsh
     }
     if let Some(d) = &o.detail {
         if let Some(r) = &d.reason {
-            line(format!("gate      {r}"));
+            line(format!("reason    {r}"));
         }
         if let Some(s1) = &d.s1 {
             let angles: Vec<String> = s1
@@ -317,7 +334,8 @@ fn render_duel(kind: &JudgeKind, o: &DuelOutcome, metrics: Option<&MetricsSnapsh
             m.http_errors,
             m.timeouts,
             m.fallbacks,
-            m.mean_latency().map_or("-".into(), |d| format!("{} ms", d.as_millis()))
+            m.mean_latency()
+                .map_or("-".into(), |d| format!("{} ms", d.as_millis()))
         ));
     }
     out
@@ -339,7 +357,8 @@ async fn embed(g: &GlobalArgs, a: EmbedArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (weights, config) = (a.weights.clone(), a.config.clone());
     let vectors = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Vec<f32>>> {
-        let e = Embedder::load(&weights, config.as_deref()).context("loading the DINOv3 weights")?;
+        let e =
+            Embedder::load(&weights, config.as_deref()).context("loading the DINOv3 weights")?;
         let mut out = Vec::with_capacity(images.len());
         // Small batches bound memory for long lists.
         for chunk in images.chunks(16) {
@@ -355,8 +374,17 @@ async fn embed(g: &GlobalArgs, a: EmbedArgs) -> anyhow::Result<()> {
         .collect();
     if let Some(path) = &a.npz {
         let mut e = sn17_judge::npz::Embeddings::new();
-        for (p, v) in a.images.iter().zip(&vectors) {
-            let key = p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
+        for (i, (p, v)) in a.images.iter().zip(&vectors).enumerate() {
+            let stem = p.file_stem().map_or_else(
+                || format!("image_{i}"),
+                |s| s.to_string_lossy().into_owned(),
+            );
+            // Keys must be unique: a repeated stem gets its position appended.
+            let key = if e.get(&stem).is_some() {
+                format!("{stem}_{i}")
+            } else {
+                stem
+            };
             e.insert(key, v.clone());
         }
         std::fs::write(path, e.to_npz()?).with_context(|| format!("writing {}", path.display()))?;
@@ -374,11 +402,17 @@ async fn embed(g: &GlobalArgs, a: EmbedArgs) -> anyhow::Result<()> {
     }
     if vectors.len() > 1 {
         println!("\ncosine distance (1 - cos):");
-        let header: Vec<String> = std::iter::once(String::new()).chain((0..names.len()).map(|i| format!("#{i}"))).collect();
+        let header: Vec<String> = std::iter::once(String::new())
+            .chain((0..names.len()).map(|i| format!("#{i}")))
+            .collect();
         let rows: Vec<Vec<String>> = distances
             .iter()
             .enumerate()
-            .map(|(i, r)| std::iter::once(format!("#{i}")).chain(r.iter().map(|d| format!("{d:.4}"))).collect())
+            .map(|(i, r)| {
+                std::iter::once(format!("#{i}"))
+                    .chain(r.iter().map(|d| format!("{d:.4}")))
+                    .collect()
+            })
             .collect();
         let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
         print!("{}", output::table(&header_refs, &rows));

@@ -450,3 +450,91 @@ pub fn run_inspect(g: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: impl FnOnce(&mut RenderArgs)) -> RenderArgs {
+        let mut a = RenderArgs {
+            assets: vec![PathBuf::from("x.ply")],
+            out: PathBuf::from("out"),
+            rig: None,
+            views: None,
+            size: None,
+            radius: None,
+            elevation: None,
+            fov: None,
+            background: None,
+            backend: "cpu".into(),
+            up: None,
+            normalize: None,
+        };
+        extra(&mut a);
+        a
+    }
+
+    #[test]
+    fn rig_defaults_presets_and_overrides() {
+        assert_eq!(build_rig(&args(|_| {})).unwrap().name, "judge");
+        let r = build_rig(&args(|a| a.views = Some(6))).unwrap();
+        assert_eq!((r.name.as_str(), r.views.len()), ("orbit", 6));
+        let r = build_rig(&args(|a| {
+            a.rig = Some("splat-era".into());
+            a.size = Some(64);
+            a.elevation = Some(-10.0);
+            a.background = Some(BackgroundArg::Black);
+            a.up = Some(UpArg::YDown);
+        }))
+        .unwrap();
+        assert_eq!(r.views.len(), 16);
+        assert!(r
+            .views
+            .iter()
+            .all(|v| v.size == 64 && v.phi_deg == 10.0 && v.background == rig::BLACK));
+        assert_eq!(r.up, UpAxis::YDown);
+        // Overrides reach the judge bundle's separate grid views too.
+        let r = build_rig(&args(|a| a.size = Some(100))).unwrap();
+        assert_eq!(r.name, "orbit", "a size alone asks for a custom orbit");
+        let r = build_rig(&args(|a| {
+            a.rig = Some("judge".into());
+            a.radius = Some(3.0);
+        }))
+        .unwrap();
+        let rig::GridSource::Extra(grid) = &r.grid.source else {
+            panic!()
+        };
+        assert!(grid.iter().chain(&r.views).all(|v| v.radius == 3.0));
+        assert!(build_rig(&args(|a| a.rig = Some("nope".into()))).is_err());
+        assert!(build_rig(&args(|a| a.views = Some(0))).is_err());
+    }
+
+    #[test]
+    fn folders_expand_to_assets_and_outputs_do_not_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        for f in ["b.GLB", "a.ply", "notes.txt", "sub/a.spz"] {
+            std::fs::write(d.join(f), b"x").unwrap();
+        }
+        let found = collect_assets(&[d.to_path_buf()]).unwrap();
+        let names: Vec<String> = found
+            .iter()
+            .map(|p| p.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["a.ply", "b.GLB", "sub/a.spz"]);
+        let outs = out_dirs(Path::new("o"), &found);
+        assert_eq!(
+            outs,
+            [
+                PathBuf::from("o/a"),
+                PathBuf::from("o/b"),
+                PathBuf::from("o/a-2")
+            ]
+        );
+        assert_eq!(out_dirs(Path::new("o"), &found[..1]), [PathBuf::from("o")]);
+        assert!(collect_assets(&[d.join("sub").join("missing-dir-but-file.ply")]).is_ok());
+        let empty = tempfile::tempdir().unwrap();
+        assert!(collect_assets(&[empty.path().to_path_buf()]).is_err());
+    }
+}

@@ -12,8 +12,8 @@ mod progress;
 mod tests;
 
 pub use blobs::BlobStore;
-pub use fetch::{ContentKind, FetchOutcome, Fetcher};
-pub use pipeline::{run_downloads, DownloadSummary, DownloadTask};
+pub use fetch::Fetcher;
+pub use pipeline::{run_downloads, DownloadTask};
 
 use std::time::Duration;
 

@@ -485,12 +485,20 @@ fn round_result(
         }
     } else {
         let sub = subs.get(&winner);
-        let build = builds.get(&winner);
+        // The image comes from builds.json; without an entry (no orchestrator ran) it cannot
+        // be recomputed, so winner.json's is taken as given.
+        let docker_image = match builds.get(&winner) {
+            Some(b) => b.docker_image.clone(),
+            None => {
+                cx.notes.push(format!("round {n}: no builds.json entry for the winner; its docker image is not checked"));
+                winner_file.as_ref().and_then(|w| w.docker_image.clone())
+            }
+        };
         RoundResult {
             winner_hotkey: winner.clone(),
             repo: sub.map(|s| s.repo.clone()).unwrap_or_default(),
             commit: sub.map(|s| s.commit.clone()).unwrap_or_default(),
-            docker_image: build.and_then(|b| b.docker_image.clone()),
+            docker_image,
             raw: Default::default(),
         }
     };

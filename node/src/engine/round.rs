@@ -41,7 +41,6 @@ pub enum SeedPolicy {
 /// Engine settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    pub netuid: u16,
     pub required_lock_alpha: f64,
     /// Write `paused` instead of the next stage (`PAUSE_ON_STAGE_END`).
     pub pause_on_stage_end: bool,
@@ -52,7 +51,6 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            netuid: 17,
             required_lock_alpha: submissions::REQUIRED_LOCK_ALPHA,
             pause_on_stage_end: false,
             docker_format: sn17_storage::state_repo::DOCKER_IMAGE_FORMAT.into(),

@@ -1,6 +1,6 @@
 //! The next round's block schedule, as 404's round-manager computes it (competition.md §1.4).
 
-use sn17_storage::state_repo::datetime::{civil_from_days, parse_date, parse_time};
+use sn17_storage::state_repo::datetime::{parse_date, parse_time};
 use sn17_storage::state_repo::{Config, Schedule};
 
 pub const BLOCK_SECS: i64 = 12;
@@ -68,11 +68,6 @@ pub fn next_round(prev: Option<&Schedule>, config: &Config, now_us: i64, current
             raw: Default::default(),
         },
     }))
-}
-
-/// The UTC date of a unix-microsecond instant, for messages.
-pub fn date_of(us: i64) -> (i64, u32, u32) {
-    civil_from_days(us.div_euclid(DAY_US))
 }
 
 #[cfg(test)]

@@ -185,12 +185,13 @@ impl ChainView for SimChain {
 /// qualification and timeline rules (without audits, which the simulation does not run).
 struct SimJudge;
 
-fn sim_margin(round: u64, left: &str, right: &str, delivered: bool) -> f64 {
+fn sim_margin(round: u64, seed: Option<u32>, left: &str, right: &str, delivered: bool) -> f64 {
     if !delivered {
         return -1.0;
     }
     let h = Sha256::new()
         .chain_update(round.to_be_bytes())
+        .chain_update(seed.unwrap_or(0).to_be_bytes())
         .chain_update(left.as_bytes())
         .chain_update(right.as_bytes())
         .finalize();
@@ -202,9 +203,15 @@ impl Judge for SimJudge {
     async fn judge(&self, ctx: DuelContext<'_>) -> Result<Option<DuelOutcome>, EngineError> {
         let order: Vec<String> = ctx.submissions.iter().map(|s| s.hotkey.clone()).collect();
         let delivered = |hk: &str| ctx.downloads.iter().any(|d| d.hotkey == hk && d.failure_reason.is_none());
+        // The "leader" side is the current leader's regenerated outputs; its identity feeds the hash.
+        let leader_id = ctx.leader.map_or(layout::LEADER_KEY, |l| l.hotkey.as_str());
+        let margin = |left: &str, right: &str| {
+            let left = if left == layout::LEADER_KEY { leader_id } else { left };
+            sim_margin(ctx.round, ctx.seed, left, right, delivered(right))
+        };
         let mut matrix = sn17_storage::state_repo::MatchMatrix::default();
         for hk in &order {
-            matrix.set(layout::LEADER_KEY, hk, sim_margin(ctx.round, layout::LEADER_KEY, hk, delivered(hk)));
+            matrix.set(layout::LEADER_KEY, hk, margin(layout::LEADER_KEY, hk));
         }
         let inputs = timeline::TimelineInputs {
             order: order.clone(),
@@ -220,7 +227,7 @@ impl Judge for SimJudge {
                 let matches = matrix.rows.iter().map(|r| (r.left.clone(), r.right.clone(), r.margin)).collect();
                 return Ok(Some(DuelOutcome { matches, winner: t.winner }));
             };
-            let m = sim_margin(ctx.round, &e.defender, &e.hotkey, delivered(&e.hotkey));
+            let m = margin(&e.defender, &e.hotkey);
             matrix.set(&e.defender, &e.hotkey, m);
         }
     }

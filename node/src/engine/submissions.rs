@@ -41,13 +41,6 @@ pub struct Submission {
     pub order_key: Vec<u8>,
 }
 
-impl Submission {
-    /// `{cdn_url}/{stem}.{ext}` (competition.md §5.2).
-    pub fn file_url(&self, stem: &str, ext: &str) -> String {
-        format!("{}/{stem}.{ext}", self.cdn_url.trim_end_matches('/'))
-    }
-}
-
 /// Why a hotkey has no submission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", content = "detail", rename_all = "snake_case")]
@@ -301,7 +294,6 @@ mod tests {
         );
         let s = parse_submission(&r, 90, 110).expect("valid");
         assert_eq!((s.reveal_block, s.repo.as_str(), s.cdn_url.as_str()), (100, "Uglejo/data-basilisk", "https://cdn.example/x"));
-        assert_eq!(s.file_url("abc", "js"), "https://cdn.example/x/abc.js");
         // A bare host gains a slash, as pydantic's HttpUrl prints it.
         let r = rev(HK, &[(100, &format!("{{\"repo\":\"a/b\",\"commit\":\"{C1}\",\"cdn_url\":\"https://CDN.example\"}}"))]);
         assert_eq!(parse_submission(&r, 0, 200).map(|s| s.cdn_url).ok().as_deref(), Some("https://cdn.example/"));

@@ -41,6 +41,7 @@ impl BlobStore {
         Ok(dest)
     }
 
+    #[cfg(test)]
     pub fn get(&self, sha256: &str) -> Option<Vec<u8>> {
         std::fs::read(self.path_of(sha256)).ok()
     }

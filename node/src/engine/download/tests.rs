@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 use sn17_storage::db::{keys, Batch, DownloadRecord, Store};
 
 use super::local_cdn::{module_body, LocalCdn};
-use super::{run_downloads, BlobStore, DownloadConfig, DownloadTask, FetchOutcome, Fetcher};
+use super::fetch::FetchOutcome;
+use super::{run_downloads, BlobStore, DownloadConfig, DownloadTask, Fetcher};
 
 fn cfg() -> DownloadConfig {
     DownloadConfig {
