@@ -45,7 +45,10 @@ impl FromStr for Account {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Some(h) = s.strip_prefix("0x") {
             let bytes = hex::decode(h).map_err(|_| BadAccount(s.into()))?;
-            return bytes.try_into().map(Account).map_err(|_| BadAccount(s.into()));
+            return bytes
+                .try_into()
+                .map(Account)
+                .map_err(|_| BadAccount(s.into()));
         }
         AccountId32::from_ss58check(s)
             .map(|a| Account(a.into()))
@@ -72,12 +75,17 @@ mod tests {
 
     #[test]
     fn alice_round_trips() {
-        let alice: Account = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".parse().expect("ss58");
+        let alice: Account = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+            .parse()
+            .expect("ss58");
         assert_eq!(
             hex::encode(alice.0),
             "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
         );
-        assert_eq!(alice.ss58(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+        assert_eq!(
+            alice.ss58(),
+            "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+        );
         let hexed: Account = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
             .parse()
             .expect("hex");

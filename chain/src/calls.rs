@@ -28,12 +28,22 @@ pub fn set_weights(netuid: u16, uids: &[u16], values: &[u16], version_key: u64) 
     call(
         "SubtensorModule",
         "set_weights",
-        vec![Value::u128(netuid.into()), u16s(uids), u16s(values), Value::u128(version_key.into())],
+        vec![
+            Value::u128(netuid.into()),
+            u16s(uids),
+            u16s(values),
+            Value::u128(version_key.into()),
+        ],
     )
 }
 
 /// `SubtensorModule.commit_timelocked_weights(netuid, commit, reveal_round, commit_reveal_version)`.
-pub fn commit_timelocked_weights(netuid: u16, commit: &[u8], reveal_round: u64, version: u16) -> Call {
+pub fn commit_timelocked_weights(
+    netuid: u16,
+    commit: &[u8],
+    reveal_round: u64,
+    version: u16,
+) -> Call {
     call(
         "SubtensorModule",
         "commit_timelocked_weights",
@@ -110,7 +120,11 @@ pub fn register_limit(netuid: u16, hotkey: &Account, limit_price: u64) -> Call {
     call(
         "SubtensorModule",
         "register_limit",
-        vec![Value::u128(netuid.into()), account(hotkey), Value::u128(limit_price.into())],
+        vec![
+            Value::u128(netuid.into()),
+            account(hotkey),
+            Value::u128(limit_price.into()),
+        ],
     )
 }
 
@@ -151,17 +165,29 @@ pub fn sudo(inner: &Call) -> Call {
 /// `Balances.transfer_keep_alive(dest, value)` (local chains: fund keys).
 pub fn transfer(dest: &Account, amount: u128) -> Call {
     let dest = Value::unnamed_variant("Id", [account(dest)]);
-    call("Balances", "transfer_keep_alive", vec![dest, Value::u128(amount)])
+    call(
+        "Balances",
+        "transfer_keep_alive",
+        vec![dest, Value::u128(amount)],
+    )
 }
 
 /// An AdminUtils call taking `(netuid, value)`, e.g. `sudo_set_weights_set_rate_limit`.
 pub fn admin_set(name: &str, netuid: u16, value: u128) -> Call {
-    call("AdminUtils", name, vec![Value::u128(netuid.into()), Value::u128(value)])
+    call(
+        "AdminUtils",
+        name,
+        vec![Value::u128(netuid.into()), Value::u128(value)],
+    )
 }
 
 /// An AdminUtils call taking `(netuid, bool)`, e.g. `sudo_set_commit_reveal_weights_enabled`.
 pub fn admin_set_bool(name: &str, netuid: u16, value: bool) -> Call {
-    call("AdminUtils", name, vec![Value::u128(netuid.into()), Value::bool(value)])
+    call(
+        "AdminUtils",
+        name,
+        vec![Value::u128(netuid.into()), Value::bool(value)],
+    )
 }
 
 /// Keeps `AccountId32` reachable for callers that build their own values.

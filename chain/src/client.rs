@@ -111,17 +111,26 @@ impl Subtensor {
     /// The block reads are pinned to: the best block. Subtensor finalises within a few
     /// seconds and validators act on the newest state, as the Python SDK does by default.
     pub async fn head(&self) -> Result<Head, ChainError> {
-        let hash = self.rpc.block_hash(None).await?.ok_or(ChainError::MalformedReply {
-            method: "chain_getBlockHash",
-            reason: "no best block".into(),
-        })?;
+        let hash = self
+            .rpc
+            .block_hash(None)
+            .await?
+            .ok_or(ChainError::MalformedReply {
+                method: "chain_getBlockHash",
+                reason: "no best block".into(),
+            })?;
         let number = self.rpc.block_number(Some(hash)).await?;
         Ok(Head { hash, number })
     }
 
     /// A storage reader pinned to `at`.
     pub fn storage_at(&self, at: Head) -> crate::storage::StorageReader<'_> {
-        crate::storage::StorageReader::new(&self.rpc, &self.runtime.metadata, self.spec_version(), at)
+        crate::storage::StorageReader::new(
+            &self.rpc,
+            &self.runtime.metadata,
+            self.spec_version(),
+            at,
+        )
     }
 
     /// An error naming a runtime item this runtime does not have.

@@ -36,7 +36,12 @@ impl Subtensor {
 
     /// The coldkey's lock on `netuid`; `None` when it has none. Fails with
     /// [`ChainError::MissingItem`] on runtimes without the API (before the lock feature).
-    pub async fn coldkey_lock(&self, coldkey: &Account, netuid: u16, head: Head) -> Result<Option<LockState>, ChainError> {
+    pub async fn coldkey_lock(
+        &self,
+        coldkey: &Account,
+        netuid: u16,
+        head: Head,
+    ) -> Result<Option<LockState>, ChainError> {
         let args = (coldkey.0, netuid).encode();
         let (output, bytes) = self.call_runtime_api(API, METHOD, &args, head).await?;
         let ty = match output {
@@ -48,9 +53,11 @@ impl Subtensor {
                 })
             }
         };
-        Option::<LockState>::decode_as_type(&mut &bytes[..], ty, self.metadata().types()).map_err(|e| ChainError::Decode {
-            what: format!("{API}.{METHOD}"),
-            reason: e.to_string(),
-        })
+        Option::<LockState>::decode_as_type(&mut &bytes[..], ty, self.metadata().types()).map_err(
+            |e| ChainError::Decode {
+                what: format!("{API}.{METHOD}"),
+                reason: e.to_string(),
+            },
+        )
     }
 }

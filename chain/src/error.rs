@@ -11,13 +11,26 @@ pub enum ChainError {
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error("RPC {method} failed: {reason}")]
-    Rpc { method: &'static str, reason: String },
+    Rpc {
+        method: &'static str,
+        reason: String,
+    },
     #[error("RPC {method} timed out after {timeout:?}")]
-    Timeout { method: &'static str, timeout: Duration },
+    Timeout {
+        method: &'static str,
+        timeout: Duration,
+    },
     #[error("RPC reply to {method} is too large ({size} bytes, limit {limit})")]
-    ReplyTooLarge { method: &'static str, size: usize, limit: usize },
+    ReplyTooLarge {
+        method: &'static str,
+        size: usize,
+        limit: usize,
+    },
     #[error("malformed RPC reply to {method}: {reason}")]
-    MalformedReply { method: &'static str, reason: String },
+    MalformedReply {
+        method: &'static str,
+        reason: String,
+    },
     #[error("runtime metadata: {0}")]
     Metadata(String),
     #[error("this runtime (spec {spec_version}) lacks {item}")]
@@ -35,7 +48,11 @@ pub enum ChainError {
     #[error("transaction rejected by the pool: {0}")]
     PoolRejected(PoolRejection),
     #[error("transaction failed in block: {pallet}.{error}{}", docs_suffix(.docs))]
-    Dispatch { pallet: String, error: String, docs: String },
+    Dispatch {
+        pallet: String,
+        error: String,
+        docs: String,
+    },
     #[error("transaction failed in block: {0}")]
     DispatchOther(String),
     #[error("transaction {0}")]
@@ -45,7 +62,10 @@ pub enum ChainError {
     #[error("commitment: {0}")]
     Commitment(#[from] crate::commitments::CommitmentError),
     #[error("io error on {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 fn docs_suffix(docs: &str) -> String {

@@ -42,7 +42,9 @@ pub async fn load_or_fetch(
                     tracing::debug!(path = %path.display(), "metadata from cache");
                     return Ok((bytes, md));
                 }
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring corrupt metadata cache"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring corrupt metadata cache")
+                }
             }
         }
     }
@@ -63,22 +65,30 @@ pub async fn fetch(rpc: &Rpc, at: Option<[u8; 32]>) -> Result<Vec<u8>, ChainErro
         Ok(bytes) => Vec::<u32>::decode(&mut &bytes[..]).unwrap_or_default(),
         Err(_) => Vec::new(),
     };
-    if let Some(v) = versions.iter().copied().filter(|v| *v <= NEWEST_VERSION).max() {
+    if let Some(v) = versions
+        .iter()
+        .copied()
+        .filter(|v| *v <= NEWEST_VERSION)
+        .max()
+    {
         if v >= 15 {
             let reply = rpc
                 .state_call("Metadata_metadata_at_version", &v.encode(), at)
                 .await?;
             // Option<OpaqueMetadata(Vec<u8>)>
-            let opaque = Option::<Vec<u8>>::decode(&mut &reply[..]).map_err(|e| ChainError::Decode {
-                what: "Metadata_metadata_at_version reply".into(),
-                reason: e.to_string(),
-            })?;
+            let opaque =
+                Option::<Vec<u8>>::decode(&mut &reply[..]).map_err(|e| ChainError::Decode {
+                    what: "Metadata_metadata_at_version reply".into(),
+                    reason: e.to_string(),
+                })?;
             if let Some(bytes) = opaque {
                 return Ok(bytes);
             }
         }
     }
-    let params = at.map(|h| vec![crate::rpc::hex_param(&h)]).unwrap_or_default();
+    let params = at
+        .map(|h| vec![crate::rpc::hex_param(&h)])
+        .unwrap_or_default();
     let hex: String = rpc.request("state_getMetadata", params).await?;
     crate::rpc::decode_hex("state_getMetadata", &hex)
 }

@@ -11,7 +11,10 @@ pub const LOCAL_ENDPOINT: &str = "ws://127.0.0.1:9944";
 
 /// Resolves `--network` (`finney`, `test`, `local` or a URL) to a websocket endpoint. An explicit
 /// `--subtensor.chain_endpoint` wins over the network, as in btcli.
-pub fn resolve_endpoint(network: Option<&str>, endpoint: Option<&str>) -> Result<String, ChainError> {
+pub fn resolve_endpoint(
+    network: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<String, ChainError> {
     if let Some(url) = endpoint {
         return check_url(url);
     }
@@ -37,10 +40,18 @@ mod tests {
 
     #[test]
     fn resolves_names_and_urls() {
-        assert_eq!(resolve_endpoint(Some("local"), None).ok().as_deref(), Some(LOCAL_ENDPOINT));
-        assert_eq!(resolve_endpoint(None, None).ok().as_deref(), Some(FINNEY_ENDPOINT));
         assert_eq!(
-            resolve_endpoint(Some("finney"), Some("ws://127.0.0.1:1")).ok().as_deref(),
+            resolve_endpoint(Some("local"), None).ok().as_deref(),
+            Some(LOCAL_ENDPOINT)
+        );
+        assert_eq!(
+            resolve_endpoint(None, None).ok().as_deref(),
+            Some(FINNEY_ENDPOINT)
+        );
+        assert_eq!(
+            resolve_endpoint(Some("finney"), Some("ws://127.0.0.1:1"))
+                .ok()
+                .as_deref(),
             Some("ws://127.0.0.1:1")
         );
         assert!(matches!(

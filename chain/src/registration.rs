@@ -17,7 +17,11 @@ pub enum Registered {
     /// The hotkey was already registered; nothing was sent.
     Already { uid: u16 },
     /// Registered by this call.
-    New { uid: u16, burn: u64, included: Included },
+    New {
+        uid: u16,
+        burn: u64,
+        included: Included,
+    },
 }
 
 impl Registered {
@@ -30,14 +34,28 @@ impl Registered {
 
 impl Subtensor {
     /// The uid of `hotkey` on `netuid`, if registered.
-    pub async fn uid_of(&self, netuid: u16, hotkey: &Account, head: Head) -> Result<Option<u16>, ChainError> {
+    pub async fn uid_of(
+        &self,
+        netuid: u16,
+        hotkey: &Account,
+        head: Head,
+    ) -> Result<Option<u16>, ChainError> {
         self.storage_at(head)
-            .get::<u16>("SubtensorModule", "Uids", &[&netuid.to_le_bytes(), &hotkey.0])
+            .get::<u16>(
+                "SubtensorModule",
+                "Uids",
+                &[&netuid.to_le_bytes(), &hotkey.0],
+            )
             .await
     }
 
     /// The uid of `hotkey`, or [`ChainError::NotRegistered`].
-    pub async fn require_uid(&self, netuid: u16, hotkey: &Account, head: Head) -> Result<u16, ChainError> {
+    pub async fn require_uid(
+        &self,
+        netuid: u16,
+        hotkey: &Account,
+        head: Head,
+    ) -> Result<u16, ChainError> {
         self.uid_of(netuid, hotkey, head)
             .await?
             .ok_or_else(|| ChainError::NotRegistered {
@@ -85,12 +103,20 @@ impl Subtensor {
         let included = self.submit(&call, coldkey).await?;
         let head = self.head().await?;
         let uid = self.require_uid(netuid, hotkey, head).await?;
-        Ok(Registered::New { uid, burn, included })
+        Ok(Registered::New {
+            uid,
+            burn,
+            included,
+        })
     }
 
     /// Creates a subnet owned by `coldkey` with `hotkey` as its first neuron (local chains and
     /// subnet owners). Adds the `mechid` argument older runtimes take.
-    pub async fn register_network(&self, coldkey: &PairSigner, hotkey: &Account) -> Result<Included, ChainError> {
+    pub async fn register_network(
+        &self,
+        coldkey: &PairSigner,
+        hotkey: &Account,
+    ) -> Result<Included, ChainError> {
         let fields = self
             .metadata()
             .pallet_by_name("SubtensorModule")
@@ -98,7 +124,8 @@ impl Subtensor {
             .map(|v| v.fields.len())
             .ok_or_else(|| self.missing("call SubtensorModule.register_network"))?;
         let mechid = (fields >= 2).then_some(1);
-        self.submit(&calls::register_network(hotkey, mechid), coldkey).await
+        self.submit(&calls::register_network(hotkey, mechid), coldkey)
+            .await
     }
 
     /// Publishes this hotkey's endpoint (`serve_axon`). The chain refuses 127.0.0.1 and port 0.

@@ -18,12 +18,19 @@ pub enum Output {
 }
 
 /// Looks a runtime API method up and classifies its output.
-pub fn resolve(metadata: &Metadata, spec_version: u32, api: &str, method: &str) -> Result<Output, ChainError> {
+pub fn resolve(
+    metadata: &Metadata,
+    spec_version: u32,
+    api: &str,
+    method: &str,
+) -> Result<Output, ChainError> {
     let missing = || ChainError::MissingItem {
         item: format!("runtime API {api}.{method}"),
         spec_version,
     };
-    let t = metadata.runtime_api_trait_by_name(api).ok_or_else(missing)?;
+    let t = metadata
+        .runtime_api_trait_by_name(api)
+        .ok_or_else(missing)?;
     let m = t.method_by_name(method).ok_or_else(missing)?;
     let out = m.output_ty();
     Ok(if is_byte_vec(metadata, out) {
@@ -35,11 +42,13 @@ pub fn resolve(metadata: &Metadata, spec_version: u32, api: &str, method: &str) 
 
 fn is_byte_vec(metadata: &Metadata, ty: u32) -> bool {
     let types = metadata.types();
-    let Some(t) = types.resolve(ty) else { return false };
+    let Some(t) = types.resolve(ty) else {
+        return false;
+    };
     match &t.type_def {
-        TypeDef::Sequence(seq) => types
-            .resolve(seq.type_param.id)
-            .is_some_and(|inner| matches!(inner.type_def, TypeDef::Primitive(TypeDefPrimitive::U8))),
+        TypeDef::Sequence(seq) => types.resolve(seq.type_param.id).is_some_and(|inner| {
+            matches!(inner.type_def, TypeDef::Primitive(TypeDefPrimitive::U8))
+        }),
         _ => false,
     }
 }

@@ -94,18 +94,23 @@ impl Entry {
     }
 
     /// Decodes a value read from storage, or the metadata's default when absent.
-    pub fn decode<T: DecodeAsType>(&self, metadata: &Metadata, raw: Option<&[u8]>) -> Result<Option<T>, ChainError> {
+    pub fn decode<T: DecodeAsType>(
+        &self,
+        metadata: &Metadata,
+        raw: Option<&[u8]>,
+    ) -> Result<Option<T>, ChainError> {
         let bytes = match raw.or(self.default.as_deref()) {
             Some(b) => b,
             None => return Ok(None),
         };
         let mut cursor = bytes;
-        let value = T::decode_as_type(&mut cursor, self.value_ty, metadata.types()).map_err(|e| {
-            ChainError::Decode {
-                what: format!("{}.{}", self.pallet, self.name),
-                reason: e.to_string(),
-            }
-        })?;
+        let value =
+            T::decode_as_type(&mut cursor, self.value_ty, metadata.types()).map_err(|e| {
+                ChainError::Decode {
+                    what: format!("{}.{}", self.pallet, self.name),
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Some(value))
     }
 }
@@ -167,7 +172,10 @@ impl<'c> StorageReader<'c> {
         parts: &[&[u8]],
     ) -> Result<Option<T>, ChainError> {
         let entry = self.entry(pallet, name)?;
-        let raw = self.rpc.storage(&entry.key(parts)?, Some(self.at.hash)).await?;
+        let raw = self
+            .rpc
+            .storage(&entry.key(parts)?, Some(self.at.hash))
+            .await?;
         entry.decode(self.metadata, raw.as_deref())
     }
 
@@ -177,7 +185,12 @@ impl<'c> StorageReader<'c> {
     }
 
     /// All keys under an entry's prefix (optionally narrowed by leading key parts).
-    pub async fn keys(&self, entry: &Entry, parts: &[&[u8]], limit: usize) -> Result<Vec<Vec<u8>>, ChainError> {
+    pub async fn keys(
+        &self,
+        entry: &Entry,
+        parts: &[&[u8]],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, ChainError> {
         self.rpc
             .keys_with_prefix(&entry.key(parts)?, self.at.hash, limit)
             .await
@@ -205,7 +218,9 @@ mod tests {
         };
         let alice = hex::decode("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d")
             .unwrap_or_default();
-        let key = entry.key(&[&17u16.to_le_bytes(), &alice]).unwrap_or_default();
+        let key = entry
+            .key(&[&17u16.to_le_bytes(), &alice])
+            .unwrap_or_default();
         let expected = "658faa385070e074c85bf6b568cf0555aab1b4e78e1ea8305462ee53b3686dc81100de1e86a9a8c739864cf3cc5ec2bea59fd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
         assert_eq!(hex::encode(&key), expected);
         assert_eq!(entry.last_key_part(&key), Some(&alice[..]));

@@ -78,7 +78,8 @@ pub const DEFAULT_TX_TIMEOUT: Duration = Duration::from_secs(120);
 impl Subtensor {
     /// Signs `call` with `signer`, submits it and waits until it is finalised and succeeded.
     pub async fn submit(&self, call: &Call, signer: &PairSigner) -> Result<Included, ChainError> {
-        self.submit_with_timeout(call, signer, DEFAULT_TX_TIMEOUT).await
+        self.submit_with_timeout(call, signer, DEFAULT_TX_TIMEOUT)
+            .await
     }
 
     pub async fn submit_with_timeout(
@@ -88,11 +89,9 @@ impl Subtensor {
         timeout: Duration,
     ) -> Result<Included, ChainError> {
         let label = format!("{}.{}", call.pallet_name(), call.call_name());
-        let at = self
-            .api()
-            .at_current_block()
-            .await
-            .map_err(|e| ChainError::Transaction(format!("{label}: cannot read the current block: {e}")))?;
+        let at = self.api().at_current_block().await.map_err(|e| {
+            ChainError::Transaction(format!("{label}: cannot read the current block: {e}"))
+        })?;
         let metadata = at.metadata();
         let pallet = metadata.pallet_by_name(call.pallet_name());
         if pallet
@@ -108,15 +107,16 @@ impl Subtensor {
                 .await
                 .map_err(|e| submit_error(&label, &e.to_string()))?;
             let extrinsic_hash = progress.extrinsic_hash();
-            let in_block = progress
-                .wait_for_finalized()
-                .await
-                .map_err(|e| finalize_error(&label, TransactionFinalizedSuccessError::FinalizationError(e)))?;
+            let in_block = progress.wait_for_finalized().await.map_err(|e| {
+                finalize_error(
+                    &label,
+                    TransactionFinalizedSuccessError::FinalizationError(e),
+                )
+            })?;
             let block_hash = in_block.block_hash();
-            let events = in_block
-                .wait_for_success()
-                .await
-                .map_err(|e| finalize_error(&label, TransactionFinalizedSuccessError::SuccessError(e)))?;
+            let events = in_block.wait_for_success().await.map_err(|e| {
+                finalize_error(&label, TransactionFinalizedSuccessError::SuccessError(e))
+            })?;
             let mut names = Vec::new();
             for ev in events.iter() {
                 let ev = ev.map_err(|e| ChainError::Decode {
@@ -132,9 +132,9 @@ impl Subtensor {
                 events: names,
             })
         };
-        tokio::time::timeout(timeout, work)
-            .await
-            .map_err(|_| ChainError::Transaction(format!("{label}: not finalised within {timeout:?}")))?
+        tokio::time::timeout(timeout, work).await.map_err(|_| {
+            ChainError::Transaction(format!("{label}: not finalised within {timeout:?}"))
+        })?
     }
 }
 
@@ -148,7 +148,9 @@ fn submit_error(label: &str, message: &str) -> ChainError {
 
 fn finalize_error(label: &str, e: TransactionFinalizedSuccessError) -> ChainError {
     match e {
-        TransactionFinalizedSuccessError::SuccessError(TransactionEventsError::ExtrinsicFailed(d)) => dispatch_error(d),
+        TransactionFinalizedSuccessError::SuccessError(
+            TransactionEventsError::ExtrinsicFailed(d),
+        ) => dispatch_error(d),
         TransactionFinalizedSuccessError::FinalizationError(p) => {
             let msg = p.to_string();
             if msg.contains("not valid") || msg.contains("Invalid") {

@@ -62,7 +62,9 @@ impl Subtensor {
     ) -> Result<WeightsOutcome, ChainError> {
         let emit = crv3::convert_weights_and_uids_for_emit(weights)?;
         if emit.uids.is_empty() {
-            return Err(ChainError::InvalidArgument("all weights are zero; nothing to set".into()));
+            return Err(ChainError::InvalidArgument(
+                "all weights are zero; nothing to set".into(),
+            ));
         }
         let head = self.head().await?;
         let hp = self.hyperparams(netuid, head).await?;
@@ -98,8 +100,15 @@ impl Subtensor {
                 "call SubtensorModule.commit_timelocked_weights (commit-reveal v3 is on for this subnet)",
             ));
         }
-        let schedule = self.epoch_schedule(netuid, hp.tempo, hp.reveal_period_epochs, head).await?;
-        let payload = WeightsTlockPayload::new(hotkey.account().0, emit.uids.clone(), emit.values.clone(), version_key)?;
+        let schedule = self
+            .epoch_schedule(netuid, hp.tempo, hp.reveal_period_epochs, head)
+            .await?;
+        let payload = WeightsTlockPayload::new(
+            hotkey.account().0,
+            emit.uids.clone(),
+            emit.values.clone(),
+            version_key,
+        )?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -112,9 +121,20 @@ impl Subtensor {
             &mut rand::rngs::OsRng,
         )?;
         let call = if mechanism {
-            calls::commit_timelocked_mechanism_weights(netuid, 0, &commit.commit, commit.reveal_round, hp.commit_reveal_version)
+            calls::commit_timelocked_mechanism_weights(
+                netuid,
+                0,
+                &commit.commit,
+                commit.reveal_round,
+                hp.commit_reveal_version,
+            )
         } else {
-            calls::commit_timelocked_weights(netuid, &commit.commit, commit.reveal_round, hp.commit_reveal_version)
+            calls::commit_timelocked_weights(
+                netuid,
+                &commit.commit,
+                commit.reveal_round,
+                hp.commit_reveal_version,
+            )
         };
         let included = self.submit(&call, hotkey).await?;
         Ok(WeightsOutcome::Committed {
@@ -140,10 +160,19 @@ impl Subtensor {
     }
 
     /// The weights stored for `uid`: (dest uid, u16 value) pairs.
-    pub async fn stored_weights(&self, netuid: u16, uid: u16, head: Head) -> Result<Vec<(u16, u16)>, ChainError> {
+    pub async fn stored_weights(
+        &self,
+        netuid: u16,
+        uid: u16,
+        head: Head,
+    ) -> Result<Vec<(u16, u16)>, ChainError> {
         Ok(self
             .storage_at(head)
-            .get("SubtensorModule", "Weights", &[&netuid.to_le_bytes(), &uid.to_le_bytes()])
+            .get(
+                "SubtensorModule",
+                "Weights",
+                &[&netuid.to_le_bytes(), &uid.to_le_bytes()],
+            )
             .await?
             .unwrap_or_default())
     }
@@ -162,7 +191,10 @@ impl Subtensor {
             let r = &r;
             async move {
                 match r.entry("SubtensorModule", name) {
-                    Ok(_) => Ok(r.get::<u64>("SubtensorModule", name, &[&nu]).await?.unwrap_or(0)),
+                    Ok(_) => Ok(r
+                        .get::<u64>("SubtensorModule", name, &[&nu])
+                        .await?
+                        .unwrap_or(0)),
                     Err(e) => Err(e),
                 }
             }

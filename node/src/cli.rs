@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "sn17", version, about = "Bittensor subnet 17 (404-GEN) node: validator, miner and explorer")]
+#[command(
+    name = "sn17",
+    version,
+    about = "Bittensor subnet 17 (404-GEN) node: validator, miner and explorer"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -17,22 +21,49 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct GlobalArgs {
     /// finney, test, local, or a ws:// / wss:// URL.
-    #[arg(long = "network", visible_alias = "subtensor.network", global = true, env = "SN17_NETWORK")]
+    #[arg(
+        long = "network",
+        visible_alias = "subtensor.network",
+        global = true,
+        env = "SN17_NETWORK"
+    )]
     pub network: Option<String>,
     /// Endpoint URL; wins over --network.
-    #[arg(long = "subtensor.chain_endpoint", visible_alias = "chain-endpoint", global = true, env = "SN17_CHAIN_ENDPOINT")]
+    #[arg(
+        long = "subtensor.chain_endpoint",
+        visible_alias = "chain-endpoint",
+        global = true,
+        env = "SN17_CHAIN_ENDPOINT"
+    )]
     pub chain_endpoint: Option<String>,
     /// Subnet id.
     #[arg(long, global = true, default_value_t = 17, env = "SN17_NETUID")]
     pub netuid: u16,
     /// Wallet root directory.
-    #[arg(long = "wallet.path", visible_alias = "wallet-path", global = true, env = "SN17_WALLET_PATH")]
+    #[arg(
+        long = "wallet.path",
+        visible_alias = "wallet-path",
+        global = true,
+        env = "SN17_WALLET_PATH"
+    )]
     pub wallet_path: Option<PathBuf>,
     /// Wallet (coldkey) name.
-    #[arg(long = "wallet.name", visible_alias = "wallet-name", global = true, default_value = "default", env = "SN17_WALLET_NAME")]
+    #[arg(
+        long = "wallet.name",
+        visible_alias = "wallet-name",
+        global = true,
+        default_value = "default",
+        env = "SN17_WALLET_NAME"
+    )]
     pub wallet_name: String,
     /// Hotkey name.
-    #[arg(long = "wallet.hotkey", visible_alias = "wallet-hotkey", global = true, default_value = "default", env = "SN17_WALLET_HOTKEY")]
+    #[arg(
+        long = "wallet.hotkey",
+        visible_alias = "wallet-hotkey",
+        global = true,
+        default_value = "default",
+        env = "SN17_WALLET_HOTKEY"
+    )]
     pub wallet_hotkey: String,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
@@ -56,19 +87,6 @@ pub enum Command {
     /// Check a runtime's metadata against the interface sn17 relies on.
     #[command(subcommand)]
     Metadata(MetadataCommand),
-    /// Judge duels with 404's multi-stage VLM judge; DINOv3 embeddings.
-    #[command(subcommand)]
-    Judge(crate::commands::judge::JudgeCommand),
-    /// The 404-compatible competition: prompts, replay, submissions, weights, downloads, rounds.
-    #[command(subcommand)]
-    Competition(crate::commands::competition::CompetitionCommand),
-    /// The node's database.
-    #[command(subcommand)]
-    Db(crate::commands::db::DbCommand),
-    /// Render 3D assets (PLY, SPZ, GLB) to view_NNN.png and grid.png as validators do.
-    Render(crate::commands::render::RenderArgs),
-    /// Report an asset's format, counts, SH degree, bounds, textures and broken limits.
-    Inspect(crate::commands::render::InspectArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -43,21 +43,34 @@ impl Cli<'_> {
         all.push("--json");
         let (ok, out, err) = self.run(wallet, &all);
         assert!(ok, "sn17 {args:?} failed: {err}");
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("sn17 {args:?} printed no JSON ({e}): {out}"))
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("sn17 {args:?} printed no JSON ({e}): {out}"))
     }
 }
 
 fn pubkey(cli: &Cli, wallet: &str) -> (Account, Account) {
     let shown = cli.json(wallet, &["wallet", "show"]);
-    let cold: Account = shown["coldkey"].as_str().expect("coldkey").parse().expect("ss58");
-    let hot: Account = shown["hotkey"].as_str().expect("hotkey").parse().expect("ss58");
+    let cold: Account = shown["coldkey"]
+        .as_str()
+        .expect("coldkey")
+        .parse()
+        .expect("ss58");
+    let hot: Account = shown["hotkey"]
+        .as_str()
+        .expect("hotkey")
+        .parse()
+        .expect("ss58");
     (cold, hot)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chain_client_and_cli_on_a_real_runtime() {
-    let Some(genesis) = shared_file("chain/raonet.json") else { return };
-    let chain = Chopsticks::start(&genesis).await.expect("chopsticks starts");
+    let Some(genesis) = shared_file("chain/raonet.json") else {
+        return;
+    };
+    let chain = Chopsticks::start(&genesis)
+        .await
+        .expect("chopsticks starts");
     let dir = tempfile::tempdir().expect("tempdir");
     let wallets = dir.path().join("wallets");
     let cache = dir.path().join("cache");
@@ -77,14 +90,19 @@ async fn chain_client_and_cli_on_a_real_runtime() {
     let (m2_cold, m2_hot) = pubkey(&cli, "miner2");
     let alice = PairSigner::dev("//Alice").expect("alice");
     chain
-        .fund_and_sudo(&alice.account().ss58(), &[owner_cold.ss58(), m1_cold.ss58(), m2_cold.ss58()])
+        .fund_and_sudo(
+            &alice.account().ss58(),
+            &[owner_cold.ss58(), m1_cold.ss58(), m2_cold.ss58()],
+        )
         .await
         .expect("fund");
 
     // Subnet 1 of the genesis, opened up for the test. (Creating one with register_network is
     // refused on this runtime under chopsticks with NetworkTxRateLimitExceeded even with the
     // network and tx rate limits zeroed; see the issue note.)
-    let client = Subtensor::connect(chain.url(), &ConnectOptions::default()).await.expect("connect");
+    let client = Subtensor::connect(chain.url(), &ConnectOptions::default())
+        .await
+        .expect("connect");
     assert_eq!(client.spec_version(), 218);
     let wallet = sn17_chain::wallet::Wallet::new(&wallets, "owner", "default").expect("wallet");
     let netuid: u16 = 1;
@@ -94,55 +112,121 @@ async fn chain_client_and_cli_on_a_real_runtime() {
 
     // Registration through the CLI.
     for w in ["owner", "miner1", "miner2"] {
-        let reg = cli.json(w, &["chain", "register", "--netuid", &nu, "--max-price", "10"]);
+        let reg = cli.json(
+            w,
+            &["chain", "register", "--netuid", &nu, "--max-price", "10"],
+        );
         assert!(reg["uid"].is_u64(), "{reg}");
     }
     let again = cli.json("miner1", &["chain", "register", "--netuid", &nu]);
     assert_eq!(again["status"], "already", "{again}");
 
     // Axon.
-    let (ok, _, err) = cli.run("miner1", &["chain", "serve", "--netuid", &nu, "--ip", "10.1.2.3", "--port", "8091"]);
+    let (ok, _, err) = cli.run(
+        "miner1",
+        &[
+            "chain", "serve", "--netuid", &nu, "--ip", "10.1.2.3", "--port", "8091",
+        ],
+    );
     assert!(ok, "serve: {err}");
-    let (ok, _, err) = cli.run("miner2", &["chain", "serve", "--netuid", &nu, "--ip", "127.0.0.1", "--port", "8091"]);
+    let (ok, _, err) = cli.run(
+        "miner2",
+        &[
+            "chain",
+            "serve",
+            "--netuid",
+            &nu,
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            "8091",
+        ],
+    );
     assert!(!ok, "the chain refuses 127.0.0.1");
-    assert!(err.contains("InvalidIpAddress") || err.contains("Custom(11)"), "{err}");
+    assert!(
+        err.contains("InvalidIpAddress") || err.contains("Custom(11)"),
+        "{err}"
+    );
 
     // Metagraph: CLI JSON, library storage path, library runtime-API path, raw storage.
-    let mg = client.metagraph(netuid, Source::Storage).await.expect("metagraph");
+    let mg = client
+        .metagraph(netuid, Source::Storage)
+        .await
+        .expect("metagraph");
     assert_eq!(mg.neurons.len(), 4);
     let by = |hk: &Account| mg.by_hotkey(hk).expect("registered").clone();
     assert_eq!(by(&m1_hot).coldkey, m1_cold);
     assert_eq!(by(&m2_hot).coldkey, m2_cold);
     assert_eq!(by(&owner_hot).coldkey, owner_cold);
     let axon = by(&m1_hot).axon.expect("served");
-    assert_eq!(axon.ip_addr().map(|i| i.to_string()).as_deref(), Some("10.1.2.3"));
+    assert_eq!(
+        axon.ip_addr().map(|i| i.to_string()).as_deref(),
+        Some("10.1.2.3")
+    );
     assert_eq!(axon.port, 8091);
     assert!(by(&m2_hot).axon.is_none());
 
     let head = client.head().await.expect("head");
     for n in &mg.neurons {
         // Keys(netuid, uid) and Owner(hotkey) read with hand-built keys (chain.md §1.1).
-        let mut key = [sp_core::hashing::twox_128(b"SubtensorModule"), sp_core::hashing::twox_128(b"Keys")].concat();
+        let mut key = [
+            sp_core::hashing::twox_128(b"SubtensorModule"),
+            sp_core::hashing::twox_128(b"Keys"),
+        ]
+        .concat();
         key.extend_from_slice(&netuid.to_le_bytes());
         key.extend_from_slice(&n.uid.to_le_bytes());
-        let raw = chain.rpc().storage(&key, Some(head.hash)).await.expect("raw").expect("present");
+        let raw = chain
+            .rpc()
+            .storage(&key, Some(head.hash))
+            .await
+            .expect("raw")
+            .expect("present");
         assert_eq!(raw, n.hotkey.0.to_vec());
-        let mut key = [sp_core::hashing::twox_128(b"SubtensorModule"), sp_core::hashing::twox_128(b"Owner")].concat();
+        let mut key = [
+            sp_core::hashing::twox_128(b"SubtensorModule"),
+            sp_core::hashing::twox_128(b"Owner"),
+        ]
+        .concat();
         key.extend_from_slice(&sp_core::hashing::blake2_128(&n.hotkey.0));
         key.extend_from_slice(&n.hotkey.0);
-        let raw = chain.rpc().storage(&key, Some(head.hash)).await.expect("raw").expect("present");
+        let raw = chain
+            .rpc()
+            .storage(&key, Some(head.hash))
+            .await
+            .expect("raw")
+            .expect("present");
         assert_eq!(raw, n.coldkey.0.to_vec());
     }
-    let mut key = [sp_core::hashing::twox_128(b"SubtensorModule"), sp_core::hashing::twox_128(b"Active")].concat();
+    let mut key = [
+        sp_core::hashing::twox_128(b"SubtensorModule"),
+        sp_core::hashing::twox_128(b"Active"),
+    ]
+    .concat();
     key.extend_from_slice(&netuid.to_le_bytes());
-    let raw = chain.rpc().storage(&key, Some(mg.block_hash)).await.expect("raw").unwrap_or_default();
+    let raw = chain
+        .rpc()
+        .storage(&key, Some(mg.block_hash))
+        .await
+        .expect("raw")
+        .unwrap_or_default();
     let active = Vec::<bool>::decode(&mut &raw[..]).expect("Vec<bool>");
     for n in &mg.neurons {
-        assert_eq!(active.get(n.uid as usize).copied().unwrap_or(false), n.active);
+        assert_eq!(
+            active.get(n.uid as usize).copied().unwrap_or(false),
+            n.active
+        );
     }
 
     let via_api = client
-        .metagraph_at(netuid, Source::RuntimeApi, sn17_chain::Head { hash: mg.block_hash, number: mg.block })
+        .metagraph_at(
+            netuid,
+            Source::RuntimeApi,
+            sn17_chain::Head {
+                hash: mg.block_hash,
+                number: mg.block,
+            },
+        )
         .await
         .expect("runtime api");
     assert_eq!(via_api.neurons.len(), mg.neurons.len());
@@ -155,42 +239,101 @@ async fn chain_client_and_cli_on_a_real_runtime() {
     }
     let cli_mg = cli.json("owner", &["chain", "metagraph", "--netuid", &nu]);
     assert_eq!(cli_mg["neurons"].as_array().map(Vec::len), Some(4));
-    assert_eq!(cli_mg["neurons"][usize::from(by(&m1_hot).uid)]["hotkey"], m1_hot.ss58());
+    assert_eq!(
+        cli_mg["neurons"][usize::from(by(&m1_hot).uid)]["hotkey"],
+        m1_hot.ss58()
+    );
 
     // Commitments: a plain 404 commitment, then the timelocked kind this runtime lacks.
     let sha = "0123456789abcdef0123456789abcdef01234567";
-    let (ok, _, err) = cli.run("miner1", &["chain", "commit", "--netuid", &nu, "--commit", sha]);
+    let (ok, _, err) = cli.run(
+        "miner1",
+        &["chain", "commit", "--netuid", &nu, "--commit", sha],
+    );
     assert!(ok, "commit: {err}");
     let (ok, _, err) = cli.run(
         "miner2",
-        &["chain", "commit", "--netuid", &nu, "--repo", "o/n", "--cdn-url", "https://cdn.example/m2"],
+        &[
+            "chain",
+            "commit",
+            "--netuid",
+            &nu,
+            "--repo",
+            "o/n",
+            "--cdn-url",
+            "https://cdn.example/m2",
+        ],
     );
     assert!(ok, "commit: {err}");
-    let (ok, _, err) = cli.run("miner2", &["chain", "commit", "--netuid", &nu, "--commit", sha, "--reveal-blocks", "2"]);
+    let (ok, _, err) = cli.run(
+        "miner2",
+        &[
+            "chain",
+            "commit",
+            "--netuid",
+            &nu,
+            "--commit",
+            sha,
+            "--reveal-blocks",
+            "2",
+        ],
+    );
     assert!(!ok);
-    assert!(err.contains("TimelockEncrypted") && err.contains("218"), "{err}");
-    let (ok, _, err) = cli.run("miner2", &["chain", "commit", "--netuid", &nu, "--repo", "o/n.x"]);
+    assert!(
+        err.contains("TimelockEncrypted") && err.contains("218"),
+        "{err}"
+    );
+    let (ok, _, err) = cli.run(
+        "miner2",
+        &["chain", "commit", "--netuid", &nu, "--repo", "o/n.x"],
+    );
     assert!(!ok && err.contains("no dots"), "{err}");
     let listed = cli.json("owner", &["chain", "commitments", "--netuid", &nu]);
     let rows = listed.as_array().expect("array");
     assert_eq!(rows.len(), 2, "{listed}");
-    let m1_row = rows.iter().find(|r| r["hotkey"] == m1_hot.ss58()).expect("miner1 row");
+    let m1_row = rows
+        .iter()
+        .find(|r| r["hotkey"] == m1_hot.ss58())
+        .expect("miner1 row");
     assert_eq!(m1_row["parsed"]["commit"], sha);
-    let m2_row = rows.iter().find(|r| r["hotkey"] == m2_hot.ss58()).expect("miner2 row");
+    let m2_row = rows
+        .iter()
+        .find(|r| r["hotkey"] == m2_hot.ss58())
+        .expect("miner2 row");
     assert_eq!(m2_row["parsed"]["cdn_url"], "https://cdn.example/m2");
-    let reg = client.commitment_of(netuid, &m1_hot, client.head().await.expect("head")).await.expect("read");
+    let reg = client
+        .commitment_of(netuid, &m1_hot, client.head().await.expect("head"))
+        .await
+        .expect("read");
     let text = format!("{{\"commit\":\"{sha}\"}}");
-    assert_eq!(reg.expect("committed").fields, vec![Data::Raw(text.into_bytes())]);
+    assert_eq!(
+        reg.expect("committed").fields,
+        vec![Data::Raw(text.into_bytes())]
+    );
 
     // A malformed CommitmentOf value (written straight into storage) is skipped, not fatal.
-    let entry_prefix = [sp_core::hashing::twox_128(b"Commitments"), sp_core::hashing::twox_128(b"CommitmentOf")].concat();
+    let entry_prefix = [
+        sp_core::hashing::twox_128(b"Commitments"),
+        sp_core::hashing::twox_128(b"CommitmentOf"),
+    ]
+    .concat();
     let mut bad_key = entry_prefix.clone();
     bad_key.extend_from_slice(&netuid.to_le_bytes());
     bad_key.extend_from_slice(&sp_core::hashing::twox_64(&owner_hot.0));
     bad_key.extend_from_slice(&owner_hot.0);
-    chain.set_raw_storage(&[(bad_key, Some(vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4, 250]))]).await.expect("set");
+    chain
+        .set_raw_storage(&[(
+            bad_key,
+            Some(vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4, 250]),
+        )])
+        .await
+        .expect("set");
     let listed = cli.json("owner", &["chain", "commitments", "--netuid", &nu]);
-    assert_eq!(listed.as_array().map(Vec::len), Some(2), "malformed entry skipped: {listed}");
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(2),
+        "malformed entry skipped: {listed}"
+    );
     let head = client.head().await.expect("head");
     assert!(matches!(
         client.commitment_of(netuid, &owner_hot, head).await,
@@ -204,58 +347,125 @@ async fn chain_client_and_cli_on_a_real_runtime() {
         .await
         .expect("permits");
     // Weights: the rate limit (3 blocks since registration), then a set read back upscaled.
-    let owner_hot_signer = PairSigner::new(wallet.hotkey(&sn17_chain::wallet::PasswordSource::none()).expect("hotkey").as_pair().clone());
+    let owner_hot_signer = PairSigner::new(
+        wallet
+            .hotkey(&sn17_chain::wallet::PasswordSource::none())
+            .expect("hotkey")
+            .as_pair()
+            .clone(),
+    );
     let m1_uid = by(&m1_hot).uid;
     let m2_uid = by(&m2_hot).uid;
     let weights = [(m1_uid, 0.5), (m2_uid, 1.0)];
-    let early = client.set_weights(netuid, &owner_hot_signer, &weights, &WeightsOptions::default()).await;
-    let last = client.last_update(netuid, by(&owner_hot).uid, client.head().await.expect("head")).await.expect("lu");
+    let early = client
+        .set_weights(
+            netuid,
+            &owner_hot_signer,
+            &weights,
+            &WeightsOptions::default(),
+        )
+        .await;
+    let last = client
+        .last_update(
+            netuid,
+            by(&owner_hot).uid,
+            client.head().await.expect("head"),
+        )
+        .await
+        .expect("lu");
     if head.number.saturating_sub(last) < 3 {
-        assert!(matches!(early, Err(ChainError::RateLimited { .. })), "{early:?}");
+        assert!(
+            matches!(early, Err(ChainError::RateLimited { .. })),
+            "{early:?}"
+        );
     }
     chain.new_blocks(4).await.expect("blocks");
     // Every uid gets a weight: this runtime enforces MinAllowedWeights against the subnet size.
     let owner_uid = by(&owner_hot).uid;
-    let all = [(0u16, 0.25), (owner_uid, 0.25), (m1_uid, 0.5), (m2_uid, 1.0)];
-    let spec = all.iter().map(|(u, w)| format!("{u}={w}")).collect::<Vec<_>>().join(",");
-    let set = cli.json("owner", &["chain", "set-weights", "--netuid", &nu, "--weights", &spec]);
+    let all = [
+        (0u16, 0.25),
+        (owner_uid, 0.25),
+        (m1_uid, 0.5),
+        (m2_uid, 1.0),
+    ];
+    let spec = all
+        .iter()
+        .map(|(u, w)| format!("{u}={w}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let set = cli.json(
+        "owner",
+        &["chain", "set-weights", "--netuid", &nu, "--weights", &spec],
+    );
     assert_eq!(set["mode"], "set", "{set}");
     let head = client.head().await.expect("head");
-    let mut stored = client.stored_weights(netuid, by(&owner_hot).uid, head).await.expect("weights");
+    let mut stored = client
+        .stored_weights(netuid, by(&owner_hot).uid, head)
+        .await
+        .expect("weights");
     stored.sort();
     let emit = sn17_chain::crv3::convert_weights_and_uids_for_emit(&all).expect("emit");
     assert_eq!(emit.values.iter().copied().max(), Some(65535));
-    let mut expected: Vec<(u16, u16)> =
-        emit.uids.iter().copied().zip(sn17_chain::crv3::chain_upscale(&emit.values)).collect();
+    let mut expected: Vec<(u16, u16)> = emit
+        .uids
+        .iter()
+        .copied()
+        .zip(sn17_chain::crv3::chain_upscale(&emit.values))
+        .collect();
     expected.sort();
-    assert!(expected.contains(&(m1_uid, 32768)) && expected.contains(&(m2_uid, 65535)), "{expected:?}");
+    assert!(
+        expected.contains(&(m1_uid, 32768)) && expected.contains(&(m2_uid, 65535)),
+        "{expected:?}"
+    );
     assert_eq!(stored, expected);
     // Too soon again: the client refuses before the pool does.
-    let (ok, _, err) = cli.run("owner", &["chain", "set-weights", "--netuid", &nu, "--weights", &spec]);
+    let (ok, _, err) = cli.run(
+        "owner",
+        &["chain", "set-weights", "--netuid", &nu, "--weights", &spec],
+    );
     assert!(!ok && err.contains("rate limit"), "{err}");
 
     // Commit-reveal on: this runtime has no timelocked commits, and says so.
     chain.tune_subnet(netuid, 0, true).await.expect("tune");
-    let cr = client.set_weights(netuid, &owner_hot_signer, &weights, &WeightsOptions::default()).await;
+    let cr = client
+        .set_weights(
+            netuid,
+            &owner_hot_signer,
+            &weights,
+            &WeightsOptions::default(),
+        )
+        .await;
     match cr {
-        Err(ChainError::MissingItem { item, spec_version: 218 }) => assert!(item.contains("commit_timelocked_weights")),
+        Err(ChainError::MissingItem {
+            item,
+            spec_version: 218,
+        }) => assert!(item.contains("commit_timelocked_weights")),
         other => panic!("expected a missing-item error, got {other:?}"),
     }
 
     // Bad input: unregistered hotkey, unknown netuid, unreachable endpoint.
     let stranger = PairSigner::dev("//Stranger").expect("key");
     assert!(matches!(
-        client.set_weights(netuid, &stranger, &weights, &WeightsOptions::default()).await,
+        client
+            .set_weights(netuid, &stranger, &weights, &WeightsOptions::default())
+            .await,
         Err(ChainError::NotRegistered { .. })
     ));
     let (ok, _, err) = cli.run("owner", &["chain", "metagraph", "--netuid", "999"]);
     assert!(!ok && err.contains("subnet 999 does not exist"), "{err}");
     let t = std::time::Instant::now();
-    let (ok, _, err) = Cli { url: "ws://127.0.0.1:9", wallets: &wallets, cache: &cache }.run("owner", &["chain", "info"]);
+    let (ok, _, err) = Cli {
+        url: "ws://127.0.0.1:9",
+        wallets: &wallets,
+        cache: &cache,
+    }
+    .run("owner", &["chain", "info"]);
     assert!(!ok && err.contains("cannot connect"), "{err}");
     assert!(t.elapsed() < std::time::Duration::from_secs(60));
 
     // The metadata cache: one file for this genesis and spec.
-    let cached: Vec<_> = std::fs::read_dir(cache.join("metadata")).expect("cache dir").collect();
+    let cached: Vec<_> = std::fs::read_dir(cache.join("metadata"))
+        .expect("cache dir")
+        .collect();
     assert_eq!(cached.len(), 1);
 }

@@ -117,7 +117,10 @@ impl Chopsticks {
     }
 
     /// `dev_setStorage` with raw `(key, value)` pairs (value `None` deletes).
-    pub async fn set_raw_storage(&self, pairs: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), HarnessError> {
+    pub async fn set_raw_storage(
+        &self,
+        pairs: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<(), HarnessError> {
         let list: Vec<Value> = pairs
             .iter()
             .map(|(k, v)| {
@@ -127,7 +130,10 @@ impl Chopsticks {
                 ])
             })
             .collect();
-        let _: Value = self.rpc.request("dev_setStorage", vec![Value::Array(list)]).await?;
+        let _: Value = self
+            .rpc
+            .request("dev_setStorage", vec![Value::Array(list)])
+            .await?;
         Ok(())
     }
 

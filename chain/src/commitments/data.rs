@@ -51,27 +51,33 @@ impl Data {
 
     /// Decodes one field from `input`, advancing it.
     pub fn decode_from(input: &mut &[u8]) -> Result<Self, CommitmentError> {
-        let (&tag, rest) = input.split_first().ok_or(CommitmentError::Truncated("Data tag"))?;
+        let (&tag, rest) = input
+            .split_first()
+            .ok_or(CommitmentError::Truncated("Data tag"))?;
         *input = rest;
-        let take = |input: &mut &[u8], n: usize, what: &'static str| -> Result<Vec<u8>, CommitmentError> {
-            if input.len() < n {
-                return Err(CommitmentError::Truncated(what));
-            }
-            let (head, tail) = input.split_at(n);
-            *input = tail;
-            Ok(head.to_vec())
-        };
+        let take =
+            |input: &mut &[u8], n: usize, what: &'static str| -> Result<Vec<u8>, CommitmentError> {
+                if input.len() < n {
+                    return Err(CommitmentError::Truncated(what));
+                }
+                let (head, tail) = input.split_at(n);
+                *input = tail;
+                Ok(head.to_vec())
+            };
         let hash = |input: &mut &[u8]| -> Result<[u8; 32], CommitmentError> {
             let v = take(input, 32, "hash")?;
             v.try_into().map_err(|_| CommitmentError::Truncated("hash"))
         };
-        let compact_len = |input: &mut &[u8], max: usize, what: &'static str| -> Result<usize, CommitmentError> {
-            let n = Compact::<u32>::decode(input).map_err(|_| CommitmentError::Truncated(what))?.0 as usize;
-            if n > max {
-                return Err(CommitmentError::TooLong { what, len: n, max });
-            }
-            Ok(n)
-        };
+        let compact_len =
+            |input: &mut &[u8], max: usize, what: &'static str| -> Result<usize, CommitmentError> {
+                let n = Compact::<u32>::decode(input)
+                    .map_err(|_| CommitmentError::Truncated(what))?
+                    .0 as usize;
+                if n > max {
+                    return Err(CommitmentError::TooLong { what, len: n, max });
+                }
+                Ok(n)
+            };
         Ok(match tag {
             0 => Data::None,
             1..=129 => Data::Raw(take(input, usize::from(tag - 1), "Raw bytes")?),
@@ -125,7 +131,10 @@ impl Data {
                 out.push(133);
                 out.extend_from_slice(h);
             }
-            Data::TimelockEncrypted { encrypted, reveal_round } => {
+            Data::TimelockEncrypted {
+                encrypted,
+                reveal_round,
+            } => {
                 out.push(134);
                 encrypted.encode_to(&mut out);
                 reveal_round.encode_to(&mut out);
@@ -157,12 +166,17 @@ impl Data {
         use subxt::ext::scale_value::Composite;
         match self {
             Data::None => Value::unnamed_variant("None", []),
-            Data::Raw(b) => Value::unnamed_variant(format!("Raw{}", b.len()), [Value::from_bytes(b)]),
+            Data::Raw(b) => {
+                Value::unnamed_variant(format!("Raw{}", b.len()), [Value::from_bytes(b)])
+            }
             Data::BlakeTwo256(h) => Value::unnamed_variant("BlakeTwo256", [Value::from_bytes(h)]),
             Data::Sha256(h) => Value::unnamed_variant("Sha256", [Value::from_bytes(h)]),
             Data::Keccak256(h) => Value::unnamed_variant("Keccak256", [Value::from_bytes(h)]),
             Data::ShaThree256(h) => Value::unnamed_variant("ShaThree256", [Value::from_bytes(h)]),
-            Data::TimelockEncrypted { encrypted, reveal_round } => Value::variant(
+            Data::TimelockEncrypted {
+                encrypted,
+                reveal_round,
+            } => Value::variant(
                 "TimelockEncrypted",
                 Composite::named([
                     ("encrypted", Value::from_bytes(encrypted)),
@@ -188,7 +202,14 @@ mod tests {
             reveal_round: 1000,
         };
         assert_eq!(hex::encode(tl.encode()), "8608aabbe803000000000000");
-        for d in [raw, tl, Data::None, Data::ResetBondsFlag, Data::BigRaw(vec![7; 300]), Data::Sha256([9; 32])] {
+        for d in [
+            raw,
+            tl,
+            Data::None,
+            Data::ResetBondsFlag,
+            Data::BigRaw(vec![7; 300]),
+            Data::Sha256([9; 32]),
+        ] {
             let bytes = d.encode();
             let mut input = &bytes[..];
             assert_eq!(Data::decode_from(&mut input).expect("decodes"), d);
@@ -198,9 +219,18 @@ mod tests {
 
     #[test]
     fn malformed_fields_are_named_errors() {
-        assert!(matches!(Data::decode_from(&mut &[][..]), Err(CommitmentError::Truncated(_))));
-        assert!(matches!(Data::decode_from(&mut &[6, b'h'][..]), Err(CommitmentError::Truncated(_))));
-        assert!(matches!(Data::decode_from(&mut &[200][..]), Err(CommitmentError::UnknownTag(200))));
+        assert!(matches!(
+            Data::decode_from(&mut &[][..]),
+            Err(CommitmentError::Truncated(_))
+        ));
+        assert!(matches!(
+            Data::decode_from(&mut &[6, b'h'][..]),
+            Err(CommitmentError::Truncated(_))
+        ));
+        assert!(matches!(
+            Data::decode_from(&mut &[200][..]),
+            Err(CommitmentError::UnknownTag(200))
+        ));
         // TimelockEncrypted claiming 2000 bytes.
         assert!(matches!(
             Data::decode_from(&mut &[134, 0x41, 0x1f][..]),

@@ -38,8 +38,8 @@ pub fn parse_404_commitment(text: &str) -> Result<Commitment404, CommitmentError
         });
     }
     let normalized = text.replace('\'', "\"");
-    let value: serde_json::Value =
-        serde_json::from_str(&normalized).map_err(|e| CommitmentError::Not404(format!("invalid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(&normalized)
+        .map_err(|e| CommitmentError::Not404(format!("invalid JSON: {e}")))?;
     let obj = value
         .as_object()
         .ok_or_else(|| CommitmentError::Not404("JSON is not an object".into()))?;
@@ -59,7 +59,9 @@ pub fn parse_404_commitment(text: &str) -> Result<Commitment404, CommitmentError
         cdn_url: field("cdn_url").map(|u| u.trim_end_matches('/').to_string()),
     };
     if c.repo.is_none() && c.commit.is_none() && c.cdn_url.is_none() {
-        return Err(CommitmentError::Not404("none of repo, commit, cdn_url".into()));
+        return Err(CommitmentError::Not404(
+            "none of repo, commit, cdn_url".into(),
+        ));
     }
     Ok(c)
 }
@@ -85,20 +87,37 @@ mod tests {
 
     #[test]
     fn parses_both_404_commitments() {
-        let c = parse_404_commitment(r#"{"commit": "0123456789abcdef0123456789abcdef01234567"}"#).expect("ok");
-        assert_eq!(c.commit.as_deref(), Some("0123456789abcdef0123456789abcdef01234567"));
+        let c = parse_404_commitment(r#"{"commit": "0123456789abcdef0123456789abcdef01234567"}"#)
+            .expect("ok");
+        assert_eq!(
+            c.commit.as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
         assert!(c.repo.is_none());
-        let c = parse_404_commitment("{'repo': 'o/n', 'cdn_url': 'https://cdn.example/x/'}").expect("ok");
+        let c = parse_404_commitment("{'repo': 'o/n', 'cdn_url': 'https://cdn.example/x/'}")
+            .expect("ok");
         assert_eq!(c.repo.as_deref(), Some("o/n"));
         assert_eq!(c.cdn_url.as_deref(), Some("https://cdn.example/x"));
     }
 
     #[test]
     fn rejects_what_404_skips() {
-        assert!(matches!(parse_404_commitment("not json"), Err(CommitmentError::Not404(_))));
-        assert!(matches!(parse_404_commitment("\"a string\""), Err(CommitmentError::Not404(_))));
-        assert!(matches!(parse_404_commitment("{\"other\": 1}"), Err(CommitmentError::Not404(_))));
-        assert!(matches!(parse_404_commitment("{\"repo\": \"\"}"), Err(CommitmentError::Not404(_))));
+        assert!(matches!(
+            parse_404_commitment("not json"),
+            Err(CommitmentError::Not404(_))
+        ));
+        assert!(matches!(
+            parse_404_commitment("\"a string\""),
+            Err(CommitmentError::Not404(_))
+        ));
+        assert!(matches!(
+            parse_404_commitment("{\"other\": 1}"),
+            Err(CommitmentError::Not404(_))
+        ));
+        assert!(matches!(
+            parse_404_commitment("{\"repo\": \"\"}"),
+            Err(CommitmentError::Not404(_))
+        ));
         assert!(parse_404_commitment(&"x".repeat(5000)).is_err());
     }
 

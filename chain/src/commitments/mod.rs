@@ -21,7 +21,11 @@ pub enum CommitmentError {
     #[error("unknown Data tag {0}")]
     UnknownTag(u8),
     #[error("{what} is {len} bytes, more than {max}")]
-    TooLong { what: &'static str, len: usize, max: usize },
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("commitment has {0} fields, more than {MAX_FIELDS}")]
     TooManyFields(usize),
     #[error("{0} trailing bytes after the commitment")]

@@ -72,12 +72,20 @@ struct RevealedRaw(Vec<(Vec<u8>, u64)>);
 
 impl Subtensor {
     /// `CommitmentOf(netuid, hotkey)`, or `None` if the hotkey never committed.
-    pub async fn commitment_of(&self, netuid: u16, hotkey: &Account, head: Head) -> Result<Option<Registration>, ChainError> {
+    pub async fn commitment_of(
+        &self,
+        netuid: u16,
+        hotkey: &Account,
+        head: Head,
+    ) -> Result<Option<Registration>, ChainError> {
         let r = self.storage_at(head);
         let entry = r.entry("Commitments", "CommitmentOf")?;
         let raw = self
             .rpc()
-            .storage(&entry.key(&[&netuid.to_le_bytes(), &hotkey.0])?, Some(head.hash))
+            .storage(
+                &entry.key(&[&netuid.to_le_bytes(), &hotkey.0])?,
+                Some(head.hash),
+            )
             .await?;
         raw.map(|b| Registration::decode(*hotkey, &b).map_err(ChainError::from))
             .transpose()
@@ -85,10 +93,16 @@ impl Subtensor {
 
     /// Every `CommitmentOf` under `netuid`, in storage key order. Malformed values are skipped
     /// with a warning (anyone can commit; one bad value must not hide the rest).
-    pub async fn commitments(&self, netuid: u16, head: Head) -> Result<Vec<Registration>, ChainError> {
+    pub async fn commitments(
+        &self,
+        netuid: u16,
+        head: Head,
+    ) -> Result<Vec<Registration>, ChainError> {
         let r = self.storage_at(head);
         let entry = r.entry("Commitments", "CommitmentOf")?;
-        let keys = r.keys(&entry, &[&netuid.to_le_bytes()], MAX_ENTRIES).await?;
+        let keys = r
+            .keys(&entry, &[&netuid.to_le_bytes()], MAX_ENTRIES)
+            .await?;
         let values = r.raw_many(&keys).await?;
         let mut out = Vec::with_capacity(keys.len());
         for (key, value) in keys.iter().zip(values) {
@@ -105,14 +119,22 @@ impl Subtensor {
 
     /// Every `RevealedCommitments` entry under `netuid`, in storage key order (Twox64Concat of
     /// the hotkey), which is the order 404's stable sort keeps for equal reveal blocks.
-    pub async fn revealed_commitments(&self, netuid: u16, head: Head) -> Result<Vec<Revealed>, ChainError> {
+    pub async fn revealed_commitments(
+        &self,
+        netuid: u16,
+        head: Head,
+    ) -> Result<Vec<Revealed>, ChainError> {
         let r = self.storage_at(head);
         let entry = r.entry("Commitments", "RevealedCommitments")?;
-        let keys = r.keys(&entry, &[&netuid.to_le_bytes()], MAX_ENTRIES).await?;
+        let keys = r
+            .keys(&entry, &[&netuid.to_le_bytes()], MAX_ENTRIES)
+            .await?;
         let values = r.raw_many(&keys).await?;
         let mut out = Vec::with_capacity(keys.len());
         for (key, value) in keys.iter().zip(values) {
-            let Some(hotkey) = hotkey_from_key(&entry, key) else { continue };
+            let Some(hotkey) = hotkey_from_key(&entry, key) else {
+                continue;
+            };
             let list = match entry.decode::<RevealedRaw>(r.metadata(), value.as_deref()) {
                 Ok(Some(l)) => l.0,
                 Ok(None) => continue,
@@ -156,11 +178,17 @@ mod tests {
         assert_eq!(reg.block, 5);
         assert_eq!(reg.fields, vec![Data::Raw(b"hello".to_vec())]);
         bytes.push(0);
-        assert_eq!(Registration::decode(Account([1; 32]), &bytes), Err(CommitmentError::Trailing(1)));
+        assert_eq!(
+            Registration::decode(Account([1; 32]), &bytes),
+            Err(CommitmentError::Trailing(1))
+        );
         let mut four = 0u64.to_le_bytes().to_vec();
         four.extend_from_slice(&[0; 4]);
         four.push(16); // compact 4
-        assert_eq!(Registration::decode(Account([1; 32]), &four), Err(CommitmentError::TooManyFields(4)));
+        assert_eq!(
+            Registration::decode(Account([1; 32]), &four),
+            Err(CommitmentError::TooManyFields(4))
+        );
         assert!(Registration::decode(Account([1; 32]), &[1, 2]).is_err());
     }
 }

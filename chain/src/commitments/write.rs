@@ -16,7 +16,12 @@ pub const BLOCK_TIME_SECS: f64 = 12.0;
 impl Subtensor {
     /// Publishes `text` as the hotkey's commitment: one `Raw` field (≤ 128 bytes), or `BigRaw`
     /// (≤ 512) on runtimes that have it.
-    pub async fn set_commitment_text(&self, netuid: u16, hotkey: &PairSigner, text: &str) -> Result<Included, ChainError> {
+    pub async fn set_commitment_text(
+        &self,
+        netuid: u16,
+        hotkey: &PairSigner,
+        text: &str,
+    ) -> Result<Included, ChainError> {
         let bytes = text.as_bytes();
         let field = if bytes.len() <= MAX_RAW_BYTES {
             Data::raw(bytes)?
@@ -43,13 +48,16 @@ impl Subtensor {
         reveal_blocks: u64,
     ) -> Result<(Included, u64), ChainError> {
         if !self.data_has_variant("TimelockEncrypted") {
-            return Err(self.missing("Commitments Data::TimelockEncrypted (timelocked commitments)"));
+            return Err(
+                self.missing("Commitments Data::TimelockEncrypted (timelocked commitments)")
+            );
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let round = crate::crv3::commitment::commitment_reveal_round(now, reveal_blocks, BLOCK_TIME_SECS)?;
+        let round =
+            crate::crv3::commitment::commitment_reveal_round(now, reveal_blocks, BLOCK_TIME_SECS)?;
         let encrypted = crate::crv3::encrypt_commitment_text(text, round, &mut rand::rngs::OsRng)?;
         let field = Data::TimelockEncrypted {
             encrypted,
@@ -60,7 +68,12 @@ impl Subtensor {
     }
 
     /// `Commitments.set_commitment` with the given fields (at most 3).
-    pub async fn set_commitment_fields(&self, netuid: u16, hotkey: &PairSigner, fields: &[Data]) -> Result<Included, ChainError> {
+    pub async fn set_commitment_fields(
+        &self,
+        netuid: u16,
+        hotkey: &PairSigner,
+        fields: &[Data],
+    ) -> Result<Included, ChainError> {
         if fields.len() > super::MAX_FIELDS {
             return Err(CommitmentError::TooManyFields(fields.len()).into());
         }
@@ -87,9 +100,13 @@ impl Subtensor {
             if !seen.insert(id) || seen.len() > 64 {
                 continue;
             }
-            let Some(ty) = types.resolve(id) else { continue };
+            let Some(ty) = types.resolve(id) else {
+                continue;
+            };
             match &ty.type_def {
-                scale_info::TypeDef::Variant(v) if ty.path.segments.last().is_some_and(|s| s == "Data") => {
+                scale_info::TypeDef::Variant(v)
+                    if ty.path.segments.last().is_some_and(|s| s == "Data") =>
+                {
                     return v.variants.iter().any(|var| var.name == name);
                 }
                 scale_info::TypeDef::Composite(c) => stack.extend(c.fields.iter().map(|f| f.ty.id)),

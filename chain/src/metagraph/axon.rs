@@ -25,7 +25,9 @@ impl AxonInfo {
     /// The IP address, read as v4 or v6 by `ip_type` (the chain stores both in a u128).
     pub fn ip_addr(&self) -> Option<IpAddr> {
         match self.ip_type {
-            4 => u32::try_from(self.ip).ok().map(|v| IpAddr::V4(Ipv4Addr::from(v))),
+            4 => u32::try_from(self.ip)
+                .ok()
+                .map(|v| IpAddr::V4(Ipv4Addr::from(v))),
             6 => Some(IpAddr::V6(Ipv6Addr::from(self.ip))),
             _ => None,
         }

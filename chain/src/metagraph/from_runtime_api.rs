@@ -79,7 +79,11 @@ fn served(axon: AxonInfo) -> Option<AxonInfo> {
     axon.is_served().then_some(axon)
 }
 
-pub(super) async fn read(client: &Subtensor, netuid: u16, head: Head) -> Result<Vec<Neuron>, ChainError> {
+pub(super) async fn read(
+    client: &Subtensor,
+    netuid: u16,
+    head: Head,
+) -> Result<Vec<Neuron>, ChainError> {
     if !client.subnet_exists(netuid, head).await? {
         return Err(ChainError::UnknownNetuid(netuid));
     }
@@ -113,9 +117,12 @@ pub(super) async fn read(client: &Subtensor, netuid: u16, head: Head) -> Result<
                 .collect::<Vec<_>>()
         }
         Output::OpaqueBytes => {
-            let inner = Vec::<u8>::decode(&mut &bytes[..]).map_err(|e| decode_err(e.to_string()))?;
+            let inner =
+                Vec::<u8>::decode(&mut &bytes[..]).map_err(|e| decode_err(e.to_string()))?;
             let mut input = &inner[..];
-            let len = Compact::<u32>::decode(&mut input).map_err(|e| decode_err(e.to_string()))?.0;
+            let len = Compact::<u32>::decode(&mut input)
+                .map_err(|e| decode_err(e.to_string()))?
+                .0;
             if len > u32::from(MAX_NEURONS) {
                 return Err(decode_err(format!("{len} neurons exceeds {MAX_NEURONS}")));
             }

@@ -33,7 +33,11 @@ fn get<T: Clone + Default>(v: &[T], uid: usize) -> T {
     v.get(uid).cloned().unwrap_or_default()
 }
 
-pub(super) async fn read(client: &Subtensor, netuid: u16, head: Head) -> Result<Vec<Neuron>, ChainError> {
+pub(super) async fn read(
+    client: &Subtensor,
+    netuid: u16,
+    head: Head,
+) -> Result<Vec<Neuron>, ChainError> {
     let r = client.storage_at(head);
     let md = r.metadata();
     let nu = netuid.to_le_bytes();
@@ -41,8 +45,13 @@ pub(super) async fn read(client: &Subtensor, netuid: u16, head: Head) -> Result<
     // Round trip 1: does the subnet exist, and how many uids.
     let added = r.entry(PALLET, "NetworksAdded")?;
     let count = r.entry(PALLET, "SubnetworkN")?;
-    let raw = r.raw_many(&[added.key(&[&nu])?, count.key(&[&nu])?]).await?;
-    if !added.decode::<bool>(md, raw[0].as_deref())?.unwrap_or(false) {
+    let raw = r
+        .raw_many(&[added.key(&[&nu])?, count.key(&[&nu])?])
+        .await?;
+    if !added
+        .decode::<bool>(md, raw[0].as_deref())?
+        .unwrap_or(false)
+    {
         return Err(ChainError::UnknownNetuid(netuid));
     }
     let n = count.decode::<u16>(md, raw[1].as_deref())?.unwrap_or(0);
@@ -81,15 +90,27 @@ pub(super) async fn read(client: &Subtensor, netuid: u16, head: Head) -> Result<
         hotkeys.push(key);
     }
     let flags: Vec<Vec<bool>> = (0..FLAG_VECS.len())
-        .map(|i| Ok(vec_entries[i].decode(md, raw_vecs[i].as_deref())?.unwrap_or_default()))
+        .map(|i| {
+            Ok(vec_entries[i]
+                .decode(md, raw_vecs[i].as_deref())?
+                .unwrap_or_default())
+        })
         .collect::<Result<_, ChainError>>()?;
     let off = FLAG_VECS.len();
     let u16s: Vec<Vec<u16>> = (0..U16_VECS.len())
-        .map(|i| Ok(vec_entries[off + i].decode(md, raw_vecs[off + i].as_deref())?.unwrap_or_default()))
+        .map(|i| {
+            Ok(vec_entries[off + i]
+                .decode(md, raw_vecs[off + i].as_deref())?
+                .unwrap_or_default())
+        })
         .collect::<Result<_, ChainError>>()?;
     let off = off + U16_VECS.len();
     let u64s: Vec<Vec<u64>> = (0..U64_VECS.len())
-        .map(|i| Ok(vec_entries[off + i].decode(md, raw_vecs[off + i].as_deref())?.unwrap_or_default()))
+        .map(|i| {
+            Ok(vec_entries[off + i]
+                .decode(md, raw_vecs[off + i].as_deref())?
+                .unwrap_or_default())
+        })
         .collect::<Result<_, ChainError>>()?;
 
     // Round trip 3: per-hotkey coldkey, alpha stake and axon.
@@ -106,7 +127,9 @@ pub(super) async fn read(client: &Subtensor, netuid: u16, head: Head) -> Result<
 
     let mut neurons = Vec::with_capacity(hotkeys.len());
     for (uid, (hk, vals)) in hotkeys.iter().zip(raw.chunks(3)).enumerate() {
-        let coldkey = owner.decode::<[u8; 32]>(md, vals[0].as_deref())?.unwrap_or_default();
+        let coldkey = owner
+            .decode::<[u8; 32]>(md, vals[0].as_deref())?
+            .unwrap_or_default();
         let stake = alpha.decode::<u64>(md, vals[1].as_deref())?.unwrap_or(0);
         let axon = axons.decode::<AxonInfo>(md, vals[2].as_deref())?;
         neurons.push(Neuron {

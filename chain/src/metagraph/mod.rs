@@ -90,7 +90,12 @@ impl Subtensor {
     }
 
     /// Reads the metagraph of `netuid` at `head`.
-    pub async fn metagraph_at(&self, netuid: u16, source: Source, head: Head) -> Result<Metagraph, ChainError> {
+    pub async fn metagraph_at(
+        &self,
+        netuid: u16,
+        source: Source,
+        head: Head,
+    ) -> Result<Metagraph, ChainError> {
         let source = match source {
             Source::Auto if from_storage::runtime_has_maps(self) => Source::Storage,
             Source::Auto => Source::RuntimeApi,

@@ -153,7 +153,9 @@ impl Rpc {
 
     /// Hash of the best block, or of block `number`.
     pub async fn block_hash(&self, number: Option<u64>) -> Result<Option<[u8; 32]>, ChainError> {
-        let params = number.map(|n| vec![serde_json::json!(n)]).unwrap_or_default();
+        let params = number
+            .map(|n| vec![serde_json::json!(n)])
+            .unwrap_or_default();
         let hex: Option<String> = self.request("chain_getBlockHash", params).await?;
         hex.map(|h| hash32("chain_getBlockHash", &h)).transpose()
     }
@@ -178,7 +180,10 @@ impl Rpc {
         })
     }
 
-    pub async fn runtime_version(&self, at: Option<[u8; 32]>) -> Result<RuntimeVersion, ChainError> {
+    pub async fn runtime_version(
+        &self,
+        at: Option<[u8; 32]>,
+    ) -> Result<RuntimeVersion, ChainError> {
         let params = at.map(|h| vec![hex_param(&h)]).unwrap_or_default();
         self.request("state_getRuntimeVersion", params).await
     }
@@ -198,7 +203,11 @@ impl Rpc {
         decode_hex("state_call", &hex)
     }
 
-    pub async fn storage(&self, key: &[u8], at: Option<[u8; 32]>) -> Result<Option<Vec<u8>>, ChainError> {
+    pub async fn storage(
+        &self,
+        key: &[u8],
+        at: Option<[u8; 32]>,
+    ) -> Result<Option<Vec<u8>>, ChainError> {
         let mut params = vec![hex_param(key)];
         if let Some(h) = at {
             params.push(hex_param(&h));
@@ -223,7 +232,10 @@ impl Rpc {
         for chunk in keys.chunks(1024) {
             let key_params: Vec<serde_json::Value> = chunk.iter().map(|k| hex_param(k)).collect();
             let sets: Vec<ChangeSet> = self
-                .request(METHOD, vec![serde_json::Value::Array(key_params), hex_param(&at)])
+                .request(
+                    METHOD,
+                    vec![serde_json::Value::Array(key_params), hex_param(&at)],
+                )
                 .await?;
             let mut found = std::collections::HashMap::with_capacity(chunk.len());
             for set in sets {

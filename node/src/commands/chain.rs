@@ -12,8 +12,14 @@ use crate::output;
 
 /// The version this binary reports in serve_axon (major·1e6 + minor·1e3 + patch).
 fn own_version() -> u32 {
-    let mut parts = env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (a, b, c) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let mut parts = env!("CARGO_PKG_VERSION")
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b, c) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
     version_as_int(a, b, c)
 }
 
@@ -50,11 +56,28 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            println!("subnet {netuid} at block {} ({} neurons, from {:?})", mg.block, mg.neurons.len(), mg.source);
+            println!(
+                "subnet {netuid} at block {} ({} neurons, from {:?})",
+                mg.block,
+                mg.neurons.len(),
+                mg.source
+            );
             print!(
                 "{}",
                 output::table(
-                    &["UID", "HOTKEY", "COLDKEY", "STAKE", "ACT", "VP", "INCENTIVE", "DIVIDENDS", "EMISSION", "UPDATED", "AXON"],
+                    &[
+                        "UID",
+                        "HOTKEY",
+                        "COLDKEY",
+                        "STAKE",
+                        "ACT",
+                        "VP",
+                        "INCENTIVE",
+                        "DIVIDENDS",
+                        "EMISSION",
+                        "UPDATED",
+                        "AXON"
+                    ],
                     &rows
                 )
             );
@@ -62,11 +85,18 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
         }
         ChainCommand::Register { max_price } => {
             let wallet = g.wallet()?;
-            let hotkey = Account(wallet.hotkey_public().context("reading the hotkey public key")?.into());
+            let hotkey = Account(
+                wallet
+                    .hotkey_public()
+                    .context("reading the hotkey public key")?
+                    .into(),
+            );
             let client = g.connect().await?;
             let coldkey = super::coldkey_signer(&wallet)?;
             let limit = max_price.map(|tao| (tao * 1e9).round() as u64);
-            let outcome = client.burned_register(netuid, &coldkey, &hotkey, limit).await?;
+            let outcome = client
+                .burned_register(netuid, &coldkey, &hotkey, limit)
+                .await?;
             if g.json {
                 output::json(&outcome)
             } else {
@@ -86,11 +116,16 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
             let wallet = g.wallet()?;
             let client = g.connect().await?;
             let hotkey = super::hotkey_signer(&wallet)?;
-            let included = client.serve_axon(netuid, &hotkey, ip, port, own_version()).await?;
+            let included = client
+                .serve_axon(netuid, &hotkey, ip, port, own_version())
+                .await?;
             if g.json {
                 output::json(&included)
             } else {
-                println!("serving {ip}:{port} for {} on subnet {netuid}", hotkey.account());
+                println!(
+                    "serving {ip}:{port} for {} on subnet {netuid}",
+                    hotkey.account()
+                );
                 Ok(())
             }
         }
@@ -100,7 +135,11 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
             cdn_url,
             reveal_blocks,
         } => {
-            let c = Commitment404 { repo, commit, cdn_url };
+            let c = Commitment404 {
+                repo,
+                commit,
+                cdn_url,
+            };
             validate_commitment(&c)?;
             let text = c.to_json();
             let wallet = g.wallet()?;
@@ -114,12 +153,22 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
             }
             let out = match reveal_blocks {
                 Some(blocks) => {
-                    let (included, round) = client.set_reveal_commitment(netuid, &hotkey, &text, blocks).await?;
-                    Committed { text, reveal_round: Some(round), included }
+                    let (included, round) = client
+                        .set_reveal_commitment(netuid, &hotkey, &text, blocks)
+                        .await?;
+                    Committed {
+                        text,
+                        reveal_round: Some(round),
+                        included,
+                    }
                 }
                 None => {
                     let included = client.set_commitment_text(netuid, &hotkey, &text).await?;
-                    Committed { text, reveal_round: None, included }
+                    Committed {
+                        text,
+                        reveal_round: None,
+                        included,
+                    }
                 }
             };
             if g.json {
@@ -133,13 +182,24 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
             }
         }
         ChainCommand::Commitments { revealed } => commitments(g, revealed).await,
-        ChainCommand::SetWeights { weights, version_key } => {
+        ChainCommand::SetWeights {
+            weights,
+            version_key,
+        } => {
             let pairs = parse_weights(&weights)?;
             let wallet = g.wallet()?;
             let client = g.connect().await?;
             let hotkey = super::hotkey_signer(&wallet)?;
             let outcome = client
-                .set_weights(netuid, &hotkey, &pairs, &WeightsOptions { version_key, block_time_secs: None })
+                .set_weights(
+                    netuid,
+                    &hotkey,
+                    &pairs,
+                    &WeightsOptions {
+                        version_key,
+                        block_time_secs: None,
+                    },
+                )
                 .await?;
             if g.json {
                 return output::json(&outcome);
@@ -195,7 +255,10 @@ async fn info(g: &GlobalArgs) -> anyhow::Result<()> {
         return output::json(&info);
     }
     println!("endpoint      {}", info.endpoint);
-    println!("runtime       {} spec {} (tx {})", info.spec_name, info.spec_version, info.transaction_version);
+    println!(
+        "runtime       {} spec {} (tx {})",
+        info.spec_name, info.spec_version, info.transaction_version
+    );
     println!("genesis       {}", info.genesis);
     println!("block         {}", info.block);
     match (&info.hyperparams, &info.hyperparams_error) {
@@ -204,7 +267,10 @@ async fn info(g: &GlobalArgs) -> anyhow::Result<()> {
             println!("tempo         {}", h.tempo);
             println!("weights rate  {} blocks", h.weights_rate_limit);
             println!("version key   {}", h.weights_version_key);
-            println!("commit-reveal {} (reveal period {} epochs, version {})", h.commit_reveal_enabled, h.reveal_period_epochs, h.commit_reveal_version);
+            println!(
+                "commit-reveal {} (reveal period {} epochs, version {})",
+                h.commit_reveal_enabled, h.reveal_period_epochs, h.commit_reveal_version
+            );
             println!("burn          {:.9} TAO", h.burn as f64 / 1e9);
             if !h.missing.is_empty() {
                 println!("not in this runtime: {}", h.missing.join(", "));
@@ -246,7 +312,10 @@ async fn commitments(g: &GlobalArgs, revealed: bool) -> anyhow::Result<()> {
             .iter()
             .map(|r| vec![r.hotkey.clone(), r.block.to_string(), r.text.to_string()])
             .collect();
-        print!("{}", output::table(&["HOTKEY", "REVEALED AT", "TEXT"], &table));
+        print!(
+            "{}",
+            output::table(&["HOTKEY", "REVEALED AT", "TEXT"], &table)
+        );
         return Ok(());
     }
     let list = client.commitments(g.netuid, head).await?;
@@ -260,7 +329,11 @@ async fn commitments(g: &GlobalArgs, revealed: bool) -> anyhow::Result<()> {
     let rows: Vec<Row> = list
         .into_iter()
         .map(|r| {
-            let parsed = r.fields.iter().find_map(|f| f.as_text()).and_then(|t| parse_404_commitment(t).ok());
+            let parsed = r
+                .fields
+                .iter()
+                .find_map(|f| f.as_text())
+                .and_then(|t| parse_404_commitment(t).ok());
             Row {
                 hotkey: r.hotkey.ss58(),
                 block: r.block,
@@ -282,7 +355,10 @@ async fn commitments(g: &GlobalArgs, revealed: bool) -> anyhow::Result<()> {
                     sn17_chain::commitments::Data::TimelockEncrypted { reveal_round, .. } => {
                         format!("<timelocked until drand round {reveal_round}>")
                     }
-                    other => other.as_text().map(str::to_string).unwrap_or_else(|| format!("{other:?}")),
+                    other => other
+                        .as_text()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{other:?}")),
                 })
                 .collect::<Vec<_>>()
                 .join(" | ");
@@ -301,20 +377,32 @@ fn validate_commitment(c: &Commitment404) -> anyhow::Result<()> {
     }
     if let Some(repo) = &c.repo {
         let ok = repo.split_once('/').is_some_and(|(o, n)| {
-            let word = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-');
+            let word = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-')
+            };
             word(o) && word(n)
         });
         if !ok {
-            anyhow::bail!("--repo must be OWNER/NAME with letters, digits, '_' or '-' (no dots): {repo:?}");
+            anyhow::bail!(
+                "--repo must be OWNER/NAME with letters, digits, '_' or '-' (no dots): {repo:?}"
+            );
         }
     }
     if let Some(sha) = &c.commit {
-        if sha.len() != 40 || !sha.chars().all(|ch| ch.is_ascii_digit() || ('a'..='f').contains(&ch)) {
+        if sha.len() != 40
+            || !sha
+                .chars()
+                .all(|ch| ch.is_ascii_digit() || ('a'..='f').contains(&ch))
+        {
             anyhow::bail!("--commit must be a 40-character lowercase hex git sha: {sha:?}");
         }
     }
     if let Some(url) = &c.cdn_url {
-        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
         if rest.is_none_or(|r| r.split('/').next().is_none_or(str::is_empty)) {
             anyhow::bail!("--cdn-url must be an http(s) URL with a host: {url:?}");
         }
@@ -330,8 +418,14 @@ fn parse_weights(items: &[String]) -> anyhow::Result<Vec<(u16, f64)>> {
             let (uid, w) = item
                 .split_once('=')
                 .with_context(|| format!("weight {item:?} is not UID=WEIGHT"))?;
-            let uid: u16 = uid.trim().parse().with_context(|| format!("bad uid in {item:?}"))?;
-            let w: f64 = w.trim().parse().with_context(|| format!("bad weight in {item:?}"))?;
+            let uid: u16 = uid
+                .trim()
+                .parse()
+                .with_context(|| format!("bad uid in {item:?}"))?;
+            let w: f64 = w
+                .trim()
+                .parse()
+                .with_context(|| format!("bad weight in {item:?}"))?;
             Ok((uid, w))
         })
         .collect()
@@ -343,7 +437,10 @@ mod tests {
 
     #[test]
     fn weights_and_commitments_are_validated() {
-        assert_eq!(parse_weights(&["0=1".into(), "3=0.5".into()]).ok(), Some(vec![(0, 1.0), (3, 0.5)]));
+        assert_eq!(
+            parse_weights(&["0=1".into(), "3=0.5".into()]).ok(),
+            Some(vec![(0, 1.0), (3, 0.5)])
+        );
         assert!(parse_weights(&["x=1".into()]).is_err());
         assert!(parse_weights(&["1".into()]).is_err());
         let ok = Commitment404 {
@@ -353,9 +450,18 @@ mod tests {
         };
         assert!(validate_commitment(&ok).is_ok());
         for bad in [
-            Commitment404 { repo: Some("o/n.x".into()), ..Default::default() },
-            Commitment404 { commit: Some("A".repeat(40)), ..Default::default() },
-            Commitment404 { cdn_url: Some("ftp://x".into()), ..Default::default() },
+            Commitment404 {
+                repo: Some("o/n.x".into()),
+                ..Default::default()
+            },
+            Commitment404 {
+                commit: Some("A".repeat(40)),
+                ..Default::default()
+            },
+            Commitment404 {
+                cdn_url: Some("ftp://x".into()),
+                ..Default::default()
+            },
             Commitment404::default(),
         ] {
             assert!(validate_commitment(&bad).is_err(), "{bad:?}");

@@ -16,7 +16,11 @@ pub async fn run(g: &GlobalArgs, cmd: MetadataCommand) -> anyhow::Result<()> {
             let tmp = out.with_extension("partial");
             std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
             std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
-            println!("saved {} bytes of metadata to {}", bytes.len(), out.display());
+            println!(
+                "saved {} bytes of metadata to {}",
+                bytes.len(),
+                out.display()
+            );
             Ok(())
         }
         MetadataCommand::Check { url, file } => {
@@ -26,12 +30,14 @@ pub async fn run(g: &GlobalArgs, cmd: MetadataCommand) -> anyhow::Result<()> {
                     (url, sn17_chain::metadata_cache::fetch(&rpc, None).await?)
                 }
                 (None, Some(file)) => {
-                    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                    let bytes = std::fs::read(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
                     (file.display().to_string(), bytes)
                 }
                 _ => anyhow::bail!("give either --url URL or a metadata FILE"),
             };
-            let decoded = decode_metadata_full(&bytes).with_context(|| format!("decoding metadata from {source}"))?;
+            let decoded = decode_metadata_full(&bytes)
+                .with_context(|| format!("decoding metadata from {source}"))?;
             let report = decoded.check();
             if g.json {
                 output::json(&report)?;
@@ -40,7 +46,10 @@ pub async fn run(g: &GlobalArgs, cmd: MetadataCommand) -> anyhow::Result<()> {
                 print!("{}", render_table(&report));
             }
             if !report.is_compatible() {
-                anyhow::bail!("this runtime lacks items sn17 requires: {}", report.summary.required_failures.join(", "));
+                anyhow::bail!(
+                    "this runtime lacks items sn17 requires: {}",
+                    report.summary.required_failures.join(", ")
+                );
             }
             Ok(())
         }

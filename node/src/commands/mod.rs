@@ -1,11 +1,7 @@
 //! Command dispatch and the shared context (chain connection, wallet, passwords).
 
 mod chain;
-pub mod competition;
-pub mod db;
-pub mod judge;
 mod metadata;
-pub mod render;
 mod wallet;
 
 use anyhow::Context as _;
@@ -20,11 +16,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wallet(cmd) => wallet::run(g, cmd),
         Command::Chain(cmd) => chain::run(g, cmd).await,
         Command::Metadata(cmd) => metadata::run(g, cmd).await,
-        Command::Judge(cmd) => judge::run(g, cmd).await,
-        Command::Competition(cmd) => competition::run(g, cmd).await,
-        Command::Db(cmd) => db::run(g, cmd).await,
-        Command::Render(args) => render::run_render(g, args).await,
-        Command::Inspect(args) => render::run_inspect(g, args),
     }
 }
 
@@ -66,12 +57,16 @@ pub fn password_source() -> PasswordSource<'static> {
 
 /// The wallet's coldkey as a transaction signer.
 pub fn coldkey_signer(wallet: &Wallet) -> anyhow::Result<sn17_chain::PairSigner> {
-    let key = wallet.coldkey(&password_source()).context("loading the coldkey")?;
+    let key = wallet
+        .coldkey(&password_source())
+        .context("loading the coldkey")?;
     Ok(sn17_chain::PairSigner::new(key.as_pair().clone()))
 }
 
 /// The wallet's hotkey as a transaction signer.
 pub fn hotkey_signer(wallet: &Wallet) -> anyhow::Result<sn17_chain::PairSigner> {
-    let key = wallet.hotkey(&password_source()).context("loading the hotkey")?;
+    let key = wallet
+        .hotkey(&password_source())
+        .context("loading the hotkey")?;
     Ok(sn17_chain::PairSigner::new(key.as_pair().clone()))
 }

@@ -36,7 +36,11 @@ pub fn run(g: &GlobalArgs, cmd: WalletCommand) -> anyhow::Result<()> {
             } else {
                 println!("wallet   {} ({})", shown.name, shown.path);
                 println!("coldkey  {}", shown.coldkey.as_deref().unwrap_or("-"));
-                println!("hotkey   {} {}", shown.hotkey_name, shown.hotkey.as_deref().unwrap_or("-"));
+                println!(
+                    "hotkey   {} {}",
+                    shown.hotkey_name,
+                    shown.hotkey.as_deref().unwrap_or("-")
+                );
             }
             Ok(())
         }
@@ -46,7 +50,9 @@ pub fn run(g: &GlobalArgs, cmd: WalletCommand) -> anyhow::Result<()> {
             hotkey_only,
         } => {
             if hotkey_only {
-                let hotkey = wallet.create_hotkey(overwrite).context("creating the hotkey")?;
+                let hotkey = wallet
+                    .create_hotkey(overwrite)
+                    .context("creating the hotkey")?;
                 report_created(g, None, &hotkey)?;
                 return Ok(());
             }
@@ -109,8 +115,10 @@ fn new_password() -> anyhow::Result<String> {
             return Ok(p);
         }
     }
-    let first = rpassword::prompt_password("New coldkey password: ").context("reading the password")?;
-    let second = rpassword::prompt_password("Repeat the password: ").context("reading the password")?;
+    let first =
+        rpassword::prompt_password("New coldkey password: ").context("reading the password")?;
+    let second =
+        rpassword::prompt_password("Repeat the password: ").context("reading the password")?;
     if first != second {
         anyhow::bail!("the passwords differ");
     }
