@@ -87,6 +87,19 @@ pub enum Command {
     /// Check a runtime's metadata against the interface sn17 relies on.
     #[command(subcommand)]
     Metadata(MetadataCommand),
+    /// Judge duels with 404's multi-stage VLM judge; DINOv3 embeddings.
+    #[command(subcommand)]
+    Judge(crate::commands::judge::JudgeCommand),
+    /// The 404-compatible competition: prompts, replay, submissions, weights, downloads, rounds.
+    #[command(subcommand)]
+    Competition(crate::commands::competition::CompetitionCommand),
+    /// The node's database.
+    #[command(subcommand)]
+    Db(crate::commands::db::DbCommand),
+    /// Render 3D assets (PLY, SPZ, GLB) to view_NNN.png and grid.png as validators do.
+    Render(crate::commands::render::RenderArgs),
+    /// Report an asset's format, counts, SH degree, bounds, textures and broken limits.
+    Inspect(crate::commands::render::InspectArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,7 +1,11 @@
 //! Command dispatch and the shared context (chain connection, wallet, passwords).
 
 mod chain;
+pub mod competition;
+pub mod db;
+pub mod judge;
 mod metadata;
+pub mod render;
 mod wallet;
 
 use anyhow::Context as _;
@@ -16,6 +20,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wallet(cmd) => wallet::run(g, cmd),
         Command::Chain(cmd) => chain::run(g, cmd).await,
         Command::Metadata(cmd) => metadata::run(g, cmd).await,
+        Command::Judge(cmd) => judge::run(g, cmd).await,
+        Command::Competition(cmd) => competition::run(g, cmd).await,
+        Command::Db(cmd) => db::run(g, cmd).await,
+        Command::Render(args) => render::run_render(g, args).await,
+        Command::Inspect(args) => render::run_inspect(g, args),
     }
 }
 

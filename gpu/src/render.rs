@@ -1,0 +1,242 @@
+//! The renderer trait, backend selection at run time, and rendering a whole rig.
+
+pub mod cpu;
+pub mod cuda;
+pub mod sh;
+pub mod splat_math;
+pub mod texture;
+pub mod wgpu;
+
+use std::fmt;
+use std::str::FromStr;
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::assets::mesh::Mesh;
+use crate::assets::splats::Splats;
+use crate::assets::Asset;
+use crate::camera::Camera;
+use crate::error::RenderError;
+use crate::lighting::Lighting;
+use crate::output::compose_grid;
+use crate::prepare::prepare;
+use crate::rig::{GridSource, Rig, ViewSpec};
+
+/// One image to render: a camera, the background bytes and (for meshes) its lighting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub camera: Camera,
+    pub background: [u8; 3],
+    pub lighting: Lighting,
+}
+
+impl View {
+    pub fn from_spec(spec: &ViewSpec, supersample: u32) -> View {
+        let camera = spec.camera(supersample);
+        View {
+            camera,
+            background: spec.background,
+            lighting: spec.lighting.resolve(camera.eye),
+        }
+    }
+}
+
+/// Largest image side any backend renders.
+pub const MAX_VIEW_SIZE: u32 = 16384;
+
+/// Refuses views no backend can render (zero or huge sizes, degenerate cameras).
+pub(crate) fn check_views(views: &[View]) -> Result<(), RenderError> {
+    for v in views {
+        let c = &v.camera;
+        let ok = (1..=MAX_VIEW_SIZE).contains(&c.width)
+            && (1..=MAX_VIEW_SIZE).contains(&c.height)
+            && c.fov_y_deg > 0.0
+            && c.fov_y_deg < 180.0
+            && c.near > 0.0
+            && c.far > c.near
+            && c.eye
+                .iter()
+                .chain(&c.target)
+                .chain(&c.up)
+                .all(|x| x.is_finite());
+        if !ok {
+            return Err(RenderError::InvalidView(format!(
+                "{}x{} px, fov {}, near {}, far {}",
+                c.width, c.height, c.fov_y_deg, c.near, c.far
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Splat colour options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplatOptions {
+    /// Highest SH degree evaluated (lower bands only if the asset has fewer).
+    pub max_sh_degree: u8,
+    /// Mip-Splatting opacity compensation; None follows the asset's antialiased flag.
+    pub antialiased: Option<bool>,
+}
+
+impl Default for SplatOptions {
+    fn default() -> Self {
+        SplatOptions {
+            max_sh_degree: 3,
+            antialiased: None,
+        }
+    }
+}
+
+/// A rendering backend. Every method renders all `views` of one asset, so implementations can
+/// upload the asset once and batch the views.
+pub trait Renderer: Send + Sync {
+    fn backend(&self) -> Backend;
+    /// Human-readable device description (e.g. the GPU adapter).
+    fn description(&self) -> String;
+    fn render_splats(
+        &self,
+        splats: &Splats,
+        views: &[View],
+        opts: &SplatOptions,
+    ) -> Result<Vec<RgbImage>, RenderError>;
+    fn render_mesh(&self, mesh: &Mesh, views: &[View]) -> Result<Vec<RgbImage>, RenderError>;
+}
+
+/// `--backend` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// The best available: CUDA, then a wgpu hardware adapter, then the CPU reference.
+    Auto,
+    Cpu,
+    Wgpu,
+    Cuda,
+}
+
+impl FromStr for Backend {
+    type Err = RenderError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "cpu" => Ok(Backend::Cpu),
+            "wgpu" => Ok(Backend::Wgpu),
+            "cuda" => Ok(Backend::Cuda),
+            _ => Err(RenderError::UnknownBackend(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Auto => "auto",
+            Backend::Cpu => "cpu",
+            Backend::Wgpu => "wgpu",
+            Backend::Cuda => "cuda",
+        })
+    }
+}
+
+/// Creates a renderer. `Auto` prefers CUDA, then a wgpu adapter that is real hardware (a
+/// software Vulkan like lavapipe is no faster than the CPU reference), then the CPU reference.
+/// Asking for `wgpu` explicitly accepts a software adapter.
+pub fn create_renderer(backend: Backend) -> Result<Box<dyn Renderer>, RenderError> {
+    match backend {
+        Backend::Cpu => Ok(Box::new(cpu::CpuRenderer::new())),
+        Backend::Cuda => cuda::create(),
+        Backend::Wgpu => Ok(Box::new(wgpu::WgpuRenderer::new(true)?)),
+        Backend::Auto => {
+            if let Ok(r) = cuda::create() {
+                return Ok(r);
+            }
+            match wgpu::WgpuRenderer::new(false) {
+                Ok(r) => Ok(Box::new(r)),
+                Err(e) => {
+                    tracing::info!(
+                        "no hardware wgpu adapter ({e}); using the CPU reference renderer"
+                    );
+                    Ok(Box::new(cpu::CpuRenderer::new()))
+                }
+            }
+        }
+    }
+}
+
+/// A rendered rig: views in rig order with their names, and the grid.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub names: Vec<String>,
+    pub views: Vec<RgbImage>,
+    pub grid: RgbImage,
+}
+
+fn render_specs(
+    renderer: &dyn Renderer,
+    asset: &Asset,
+    specs: &[ViewSpec],
+    rig: &Rig,
+) -> Result<Vec<RgbImage>, RenderError> {
+    match asset {
+        Asset::Splats(s) => {
+            let views: Vec<View> = specs.iter().map(|v| View::from_spec(v, 1)).collect();
+            let opts = SplatOptions {
+                max_sh_degree: rig.max_sh_degree,
+                antialiased: None,
+            };
+            renderer.render_splats(s, &views, &opts)
+        }
+        Asset::Mesh(m) => {
+            let ss = rig.mesh_supersample.max(1);
+            let views: Vec<View> = specs.iter().map(|v| View::from_spec(v, ss)).collect();
+            let images = renderer.render_mesh(m, &views)?;
+            Ok(images
+                .into_iter()
+                .map(|im| crate::output::downsample(&im, ss))
+                .collect())
+        }
+    }
+}
+
+/// Prepares `asset` as the rig says (up axis, normalisation) and renders its views and grid.
+pub fn render_rig(
+    renderer: &dyn Renderer,
+    asset: &Asset,
+    rig: &Rig,
+) -> Result<Rendered, RenderError> {
+    if rig.views.is_empty() {
+        return Err(RenderError::InvalidView("the rig has no views".into()));
+    }
+    for v in &rig.views {
+        if v.size == 0
+            || v.size > 8192
+            || !(v.fov_deg > 0.0 && v.fov_deg < 180.0)
+            || v.radius.is_nan()
+            || v.radius <= 0.0
+        {
+            return Err(RenderError::InvalidView(format!(
+                "view {}: size {} (1-8192), fov {} (0-180), radius {} (> 0)",
+                v.name, v.size, v.fov_deg, v.radius
+            )));
+        }
+    }
+    let mut asset = asset.clone();
+    prepare(&mut asset, rig.up, rig.normalization);
+    let views = render_specs(renderer, &asset, &rig.views, rig)?;
+    let cells: Vec<&RgbImage> = match &rig.grid.source {
+        GridSource::Views(idx) => idx.iter().filter_map(|&i| views.get(i)).collect(),
+        GridSource::Extra(_) => Vec::new(),
+    };
+    let grid = match &rig.grid.source {
+        GridSource::Views(_) => compose_grid(&cells, rig.grid.gap),
+        GridSource::Extra(specs) => {
+            let extra = render_specs(renderer, &asset, specs, rig)?;
+            compose_grid(&extra.iter().collect::<Vec<_>>(), rig.grid.gap)
+        }
+    };
+    Ok(Rendered {
+        names: rig.views.iter().map(|v| v.name.clone()).collect(),
+        views,
+        grid,
+    })
+}

@@ -1,0 +1,528 @@
+//! Hostile files: each is refused with a named error, quickly, without large allocations.
+
+mod common;
+
+use std::time::Instant;
+
+use serde_json::json;
+use sn17_gpu::assets::splats::Frame;
+use sn17_gpu::assets::spz::{self, SpzFlavor};
+use sn17_gpu::assets::{self, ply, Asset, LoadOptions};
+use sn17_gpu::render::cpu::CpuRenderer;
+use sn17_gpu::render::{Renderer, SplatOptions, View};
+use sn17_gpu::{AssetError, Limits};
+
+fn load(bytes: &[u8]) -> Result<Asset, AssetError> {
+    assets::load_bytes(bytes, &LoadOptions::default()).map(|(a, _)| a)
+}
+
+fn header(props: &[&str], count: &str) -> String {
+    let mut h = format!("ply\nformat binary_little_endian 1.0\nelement vertex {count}\n");
+    for p in props {
+        h.push_str(&format!("property float {p}\n"));
+    }
+    h + "end_header\n"
+}
+
+const BASE: [&str; 14] = [
+    "x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2",
+    "rot_0", "rot_1", "rot_2", "rot_3",
+];
+
+#[test]
+fn truncated_ply_is_refused() {
+    let s = common::random_splats(100, 1, 2);
+    let bytes = ply::write(&s, false);
+    let cut = &bytes[..bytes.len() - 10];
+    assert!(
+        matches!(load(cut), Err(AssetError::Truncated { .. })),
+        "{:?}",
+        load(cut).err()
+    );
+    // Cut inside the header.
+    assert!(matches!(load(&bytes[..40]), Err(AssetError::PlyHeader(_))));
+}
+
+#[test]
+fn header_claiming_a_trillion_vertices_is_refused_before_allocating() {
+    let h = header(&BASE, "1000000000000");
+    let t = Instant::now();
+    let e = load(h.as_bytes()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AssetError::TooManyGaussians {
+                count: 1_000_000_000_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Under the gaussian limit but with no body: truncated, not an allocation.
+    let limits = Limits {
+        max_gaussians: u64::MAX,
+        ..Limits::default()
+    };
+    let e = assets::load_bytes(
+        h.as_bytes(),
+        &LoadOptions {
+            limits,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, AssetError::Truncated { .. }), "{e}");
+    assert!(t.elapsed().as_secs_f32() < 1.0);
+    // Counts that do not parse.
+    assert!(matches!(
+        load(header(&BASE, "-5").as_bytes()),
+        Err(AssetError::PlyHeader(_))
+    ));
+    assert!(matches!(
+        load(header(&BASE, "99999999999999999999999").as_bytes()),
+        Err(AssetError::PlyHeader(_))
+    ));
+}
+
+#[test]
+fn missing_and_duplicated_properties_are_named() {
+    let mut props: Vec<&str> = BASE.to_vec();
+    props.retain(|p| *p != "opacity");
+    let body = vec![0u8; 13 * 4];
+    let bytes = [header(&props, "1").as_bytes(), &body].concat();
+    assert!(matches!(load(&bytes), Err(AssetError::MissingProperty(p)) if p == "opacity"));
+
+    let mut props: Vec<&str> = BASE.to_vec();
+    props.push("x");
+    let bytes = [header(&props, "1").as_bytes(), &[0u8; 15 * 4]].concat();
+    assert!(matches!(load(&bytes), Err(AssetError::DuplicateProperty(p)) if p == "x"));
+
+    // f_rest count that is no SH degree, and a gap in the numbering.
+    let mut props: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+    props.extend((0..8).map(|i| format!("f_rest_{i}")));
+    let refs: Vec<&str> = props.iter().map(|s| s.as_str()).collect();
+    let bytes = [header(&refs, "1").as_bytes(), &[0u8; 22 * 4]].concat();
+    assert!(matches!(
+        load(&bytes),
+        Err(AssetError::BadShCount { count: 8 })
+    ));
+    let mut props: Vec<String> = BASE.iter().map(|s| s.to_string()).collect();
+    props.extend((1..10).map(|i| format!("f_rest_{i}")));
+    let refs: Vec<&str> = props.iter().map(|s| s.as_str()).collect();
+    let bytes = [header(&refs, "1").as_bytes(), &[0u8; 23 * 4]].concat();
+    assert!(matches!(load(&bytes), Err(AssetError::MissingProperty(p)) if p == "f_rest_0"));
+}
+
+#[test]
+fn nan_and_inf_values_are_refused_except_infinite_opacity() {
+    let s = common::random_splats(10, 0, 4);
+    let mut bad = s.clone();
+    bad.positions[7][1] = f32::NAN;
+    let e = load(&ply::write(&bad, false)).unwrap_err();
+    assert!(
+        matches!(&e, AssetError::NonFinite { property, index: 7, .. } if property == "y"),
+        "{e}"
+    );
+    let mut bad = s.clone();
+    bad.log_scales[3][0] = f32::INFINITY;
+    assert!(matches!(
+        load(&ply::write(&bad, false)),
+        Err(AssetError::NonFinite { index: 3, .. })
+    ));
+    let mut bad = s.clone();
+    bad.opacity_logits[2] = f32::NAN;
+    assert!(matches!(
+        load(&ply::write(&bad, false)),
+        Err(AssetError::NonFinite { index: 2, .. })
+    ));
+    // ±inf opacity is what SPZ alpha bytes 0 and 255 decode to: accepted.
+    let mut ok = s.clone();
+    ok.opacity_logits[0] = f32::NEG_INFINITY;
+    ok.opacity_logits[1] = f32::INFINITY;
+    assert!(load(&ply::write(&ok, false)).is_ok());
+}
+
+#[test]
+fn spz_with_extreme_alphas_decodes_to_infinite_logits_and_renders_cleanly() {
+    let mut s = common::random_splats(200, 0, 8);
+    for (i, o) in s.opacity_logits.iter_mut().enumerate() {
+        *o = if i % 2 == 0 { -30.0 } else { 30.0 }; // alpha bytes 0 and 255
+    }
+    let bytes = spz::write(&s, SpzFlavor::Zstd404, Frame::Rub).unwrap();
+    let Asset::Splats(back) = load(&bytes).unwrap() else {
+        panic!()
+    };
+    assert!(back
+        .opacity_logits
+        .iter()
+        .step_by(2)
+        .all(|&o| o == f32::NEG_INFINITY));
+    assert!(back
+        .opacity_logits
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .all(|&o| o == f32::INFINITY));
+    let view = View::from_spec(
+        &sn17_gpu::rig::orbit(1, 64, 2.0, 15.0, 49.1, [255, 255, 255]).views[0],
+        1,
+    );
+    let img = CpuRenderer
+        .render_splats(&back, &[view], &SplatOptions::default())
+        .unwrap()
+        .remove(0);
+    // Opaque splats cover something; nothing turned into NaN garbage (NaN would render black 0).
+    assert!(img.pixels().any(|p| p.0 != [255, 255, 255]));
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// An SPZ payload header claiming `n` points, followed by `zeros` zero bytes.
+fn spz_payload(version: u32, n: u32, zeros: usize) -> Vec<u8> {
+    let mut p = Vec::with_capacity(16 + zeros);
+    p.extend_from_slice(b"NGSP");
+    p.extend_from_slice(&version.to_le_bytes());
+    p.extend_from_slice(&n.to_le_bytes());
+    p.extend_from_slice(&[3, 12, 0, 0]);
+    p.resize(16 + zeros, 0);
+    p
+}
+
+/// Compresses an SPZ header plus `zeros` zero bytes without holding them in memory.
+fn bomb(codec: &str, n: u32, zeros: usize) -> Vec<u8> {
+    use std::io::Write;
+    let head = spz_payload(2, n, 0);
+    let chunk = vec![0u8; 1 << 20];
+    // Compressed bytes go to a shared buffer we read after the encoder is dropped.
+    let out = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w: Box<dyn Write> = if codec == "zstd" {
+        Box::new(
+            zstd::stream::write::Encoder::new(Sink(out.clone()), 1)
+                .unwrap()
+                .auto_finish(),
+        )
+    } else {
+        Box::new(flate2::write::GzEncoder::new(
+            Sink(out.clone()),
+            flate2::Compression::fast(),
+        ))
+    };
+    w.write_all(&head).unwrap();
+    let mut left = zeros;
+    while left > 0 {
+        let k = left.min(chunk.len());
+        w.write_all(&chunk[..k]).unwrap();
+        left -= k;
+    }
+    drop(w);
+    let v = out.borrow().clone();
+    v
+}
+
+#[test]
+fn gzip_and_zstd_bombs_stop_at_the_limit() {
+    let limits = Limits {
+        max_decompressed_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let opts = LoadOptions {
+        limits,
+        ..Default::default()
+    };
+    for codec in ["zstd", "gzip"] {
+        // 2M SH-3 points declare a 128 MB payload, carried as 128 MB of zeros.
+        let b = bomb(codec, 2_000_000, 128 << 20);
+        assert!(b.len() < (1 << 20), "{codec} bomb is {} bytes", b.len());
+        let t = Instant::now();
+        let e = assets::load_bytes(&b, &opts).unwrap_err();
+        assert!(
+            matches!(e, AssetError::DecompressedTooLarge { limit } if limit == 16 << 20),
+            "{e}"
+        );
+        // inspect measures the real size but stops one byte past the limit.
+        let i = assets::inspect::inspect(&b, &limits).unwrap();
+        let v = i
+            .broken_limits
+            .iter()
+            .find(|v| v.limit == "max_decompressed_bytes")
+            .expect("reported");
+        assert!(v.at_least && v.value == (16 << 20) + 1, "{v:?}");
+        assert!(t.elapsed().as_secs_f32() < 5.0);
+
+        // An honest small header followed by a long tail: only the payload is inflated.
+        let b = bomb(codec, 10, 10 * 64 + (256 << 20));
+        let t = Instant::now();
+        let Asset::Splats(s) = assets::load_bytes(&b, &opts).unwrap().0 else {
+            panic!()
+        };
+        assert_eq!(s.len(), 10);
+        assert!(
+            t.elapsed().as_secs_f32() < 1.0,
+            "the 256 MiB tail was not decompressed"
+        );
+    }
+}
+
+#[test]
+fn spz_header_lies_are_caught() {
+    // Claims more points than the limit.
+    let p = spz_payload(2, 50_000_000, 0);
+    assert!(matches!(
+        load(&zstd::bulk::compress(&p, 1).unwrap()),
+        Err(AssetError::TooManyGaussians { .. })
+    ));
+    // Claims 1000 points, carries 10: truncated.
+    let p = spz_payload(2, 1000, 10);
+    assert!(matches!(load(&gzip(&p)), Err(AssetError::Truncated { .. })));
+    // Unknown version and SH degree.
+    let mut p = spz_payload(9, 1, 100);
+    assert!(matches!(
+        load(&gzip(&p)),
+        Err(AssetError::UnsupportedSpzVersion(9))
+    ));
+    p = spz_payload(2, 1, 100);
+    p[12] = 4;
+    assert!(matches!(
+        load(&gzip(&p)),
+        Err(AssetError::UnsupportedShDegree(4))
+    ));
+    // Corrupt zstd.
+    let mut z = zstd::bulk::compress(&spz_payload(2, 10, 1000), 1).unwrap();
+    let n = z.len();
+    z[n / 2..].iter_mut().for_each(|b| *b ^= 0x5a);
+    assert!(matches!(
+        load(&z),
+        Err(AssetError::Decompress { codec: "zstd", .. }) | Err(AssetError::Truncated { .. })
+    ));
+    // v4 whose TOC points past the end of the file.
+    let mut v4 = vec![0u8; 32];
+    v4[..4].copy_from_slice(b"NGSP");
+    v4[4] = 4;
+    v4[8] = 4;
+    v4[13] = 12;
+    v4[15] = 5;
+    v4[16] = 32;
+    assert!(matches!(load(&v4), Err(AssetError::Truncated { .. })));
+    // v4 whose stream sizes disagree with the header.
+    let mut toc = v4.clone();
+    for _ in 0..5 {
+        toc.extend_from_slice(&1u64.to_le_bytes());
+        toc.extend_from_slice(&999u64.to_le_bytes());
+    }
+    assert!(matches!(load(&toc), Err(AssetError::SpzHeader(_))));
+}
+
+#[test]
+fn oversized_files_and_unknown_formats_are_refused() {
+    let s = common::random_splats(10, 0, 1);
+    let bytes = ply::write(&s, false);
+    let limits = Limits {
+        max_file_bytes: 100,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        assets::load_bytes(
+            &bytes,
+            &LoadOptions {
+                limits,
+                ..Default::default()
+            }
+        ),
+        Err(AssetError::FileTooLarge { .. })
+    ));
+    assert!(matches!(
+        load(b"hello world"),
+        Err(AssetError::UnknownFormat { .. })
+    ));
+    assert!(matches!(load(b""), Err(AssetError::UnknownFormat { .. })));
+}
+
+#[test]
+fn glb_with_external_uris_is_refused() {
+    let doc = json!({
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": 36, "uri": "https://evil.example/data.bin"}],
+        "bufferViews": [{"buffer": 0, "byteLength": 36}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0,0,0], "max": [1,1,0]}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+        "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0
+    });
+    let e = load(&common::make_glb(&doc, &[])).unwrap_err();
+    assert!(
+        matches!(&e, AssetError::ExternalUri(u) if u.contains("evil.example")),
+        "{e}"
+    );
+
+    let img = json!({"images": [{"uri": "file:///etc/passwd"}], "textures": [{"source": 0}],
+        "materials": [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}]});
+    let glb = common::triangle_glb(
+        &[[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        None,
+        &[0, 1, 2],
+        img,
+    );
+    assert!(matches!(load(&glb), Err(AssetError::ExternalUri(u)) if u.contains("passwd")));
+}
+
+/// A PNG signature and IHDR chunk declaring `w`×`h`, without pixel data.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut p = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let crc = crc32(&ihdr);
+    p.extend_from_slice(&13u32.to_be_bytes());
+    p.extend_from_slice(&ihdr);
+    p.extend_from_slice(&crc.to_be_bytes());
+    // A first IDAT chunk (the decoder reads up to it for the header) and IEND.
+    for (ty, data) in [
+        (&b"IDAT"[..], &[0x78u8, 0x9c, 0x03, 0x00][..]),
+        (&b"IEND"[..], &[][..]),
+    ] {
+        let mut chunk = ty.to_vec();
+        chunk.extend_from_slice(data);
+        p.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        p.extend_from_slice(&chunk);
+        p.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    }
+    p
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xffff_ffffu32;
+    for &b in data {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+#[test]
+fn glb_with_a_65k_texture_is_refused_before_decoding() {
+    let png = png_header(65_535, 65_535);
+    let pos: [[f32; 3]; 3] = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+    let mut bin = Vec::new();
+    for p in pos {
+        for v in p {
+            bin.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let img_off = bin.len();
+    bin.extend_from_slice(&png);
+    let doc = json!({
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": bin.len()}],
+        "bufferViews": [{"buffer": 0, "byteLength": 36}, {"buffer": 0, "byteOffset": img_off, "byteLength": png.len()}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0,0,0], "max": [1,1,0]}],
+        "images": [{"bufferView": 1, "mimeType": "image/png"}],
+        "textures": [{"source": 0}],
+        "materials": [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "material": 0}]}],
+        "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0
+    });
+    let glb = common::make_glb(&doc, &bin);
+    let t = Instant::now();
+    let e = load(&glb).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AssetError::TextureTooLarge {
+                width: 65_535,
+                height: 65_535,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(t.elapsed().as_secs_f32() < 1.0);
+    let i = assets::inspect::inspect(&glb, &Limits::default()).unwrap();
+    assert_eq!(i.glb.as_ref().unwrap().textures[0].width, 65_535);
+    assert!(i
+        .broken_limits
+        .iter()
+        .any(|v| v.limit == "max_texture_pixels"));
+}
+
+#[test]
+fn malformed_glbs_are_refused_without_panicking() {
+    let good = common::colored_cube_glb();
+    // Truncations at every length must be errors, never panics.
+    for cut in (0..good.len()).step_by(7) {
+        assert!(load(&good[..cut]).is_err(), "cut at {cut}");
+    }
+    // Accessor past the end of its view.
+    let doc = json!({
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": 36}],
+        "bufferViews": [{"buffer": 0, "byteLength": 36}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 300, "type": "VEC3", "min": [0,0,0], "max": [1,1,0]}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+        "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0
+    });
+    let e = load(&common::make_glb(&doc, &[0u8; 36])).unwrap_err();
+    assert!(matches!(e, AssetError::Gltf(_)), "{e}");
+    // Index out of range.
+    let glb = common::triangle_glb(
+        &[[0.0; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        None,
+        &[0, 1, 7],
+        json!({}),
+    );
+    assert!(matches!(load(&glb), Err(AssetError::Gltf(m)) if m.contains("out of range")));
+    // Required extension we cannot honour (Draco).
+    let glb = common::triangle_glb(
+        &[[0.0; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        None,
+        &[0, 1, 2],
+        json!({"extensionsUsed": ["KHR_draco_mesh_compression"], "extensionsRequired": ["KHR_draco_mesh_compression"]}),
+    );
+    assert!(matches!(
+        load(&glb),
+        Err(AssetError::UnsupportedExtension(_)) | Err(AssetError::Gltf(_))
+    ));
+    // Too many triangles for the limit.
+    let limits = Limits {
+        max_triangles: 5,
+        ..Limits::default()
+    };
+    let e = assets::load_bytes(
+        &good,
+        &LoadOptions {
+            limits,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AssetError::TooManyTriangles {
+                count: 12,
+                limit: 5
+            }
+        ),
+        "{e}"
+    );
+}

@@ -1,0 +1,227 @@
+//! The records the node keeps, one type per column family.
+
+use serde::{Deserialize, Serialize};
+
+use super::columns::Column;
+use super::keys::{self, KeyBuilder};
+use super::store::Record;
+
+/// A round's schedule as the engine uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleRecord {
+    pub earliest_reveal_block: u64,
+    pub latest_reveal_block: u64,
+    pub generation_deadline_block: Option<u64>,
+}
+
+/// The engine's view of one round: what was decided (seed, prompts, winner) and which steps'
+/// state-repository commits are done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    pub round: u64,
+    /// A `Stage` spelling (`open`, `miner_generation`, …).
+    pub stage: String,
+    pub schedule: Option<ScheduleRecord>,
+    pub seed: Option<u32>,
+    pub prompts: Vec<String>,
+    pub winner: Option<String>,
+    /// Steps whose effects are fully written (idempotency markers).
+    pub done: Vec<String>,
+}
+
+impl RoundRecord {
+    pub fn new(round: u64, stage: &str) -> Self {
+        Self {
+            round,
+            stage: stage.into(),
+            schedule: None,
+            seed: None,
+            prompts: Vec::new(),
+            winner: None,
+            done: Vec::new(),
+        }
+    }
+
+    pub fn is_done(&self, step: &str) -> bool {
+        self.done.iter().any(|d| d == step)
+    }
+
+    pub fn mark_done(&mut self, step: &str) {
+        if !self.is_done(step) {
+            self.done.push(step.to_string());
+        }
+    }
+}
+
+impl Record for RoundRecord {
+    const COLUMN: Column = Column::Rounds;
+    fn key(&self) -> Vec<u8> {
+        keys::round(self.round)
+    }
+}
+
+/// A miner's submission for a round, in priority order (`position`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionRecord {
+    pub round: u64,
+    pub position: u32,
+    pub hotkey: String,
+    pub coldkey: Option<String>,
+    pub repo: String,
+    pub commit: String,
+    pub cdn_url: String,
+    pub revealed_at_block: u64,
+}
+
+impl Record for SubmissionRecord {
+    const COLUMN: Column = Column::Submissions;
+    fn key(&self) -> Vec<u8> {
+        keys::round_miner(self.round, &self.hotkey)
+    }
+}
+
+/// The result of fetching one miner's output for one prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadRecord {
+    pub round: u64,
+    pub hotkey: String,
+    pub stem: String,
+    pub url: String,
+    /// Bytes received (0 on failure).
+    pub size: u64,
+    /// SHA-256 of the body, hex, when it was received whole.
+    pub sha256: Option<String>,
+    /// 404's `failure_reason` category, `None` on success.
+    pub failure_reason: Option<String>,
+    pub attempts: u32,
+}
+
+impl Record for DownloadRecord {
+    const COLUMN: Column = Column::Downloads;
+    fn key(&self) -> Vec<u8> {
+        keys::round_miner_stem(self.round, &self.hotkey, &self.stem)
+    }
+}
+
+/// Where one output's rendered views are, or why there are none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderRecord {
+    pub round: u64,
+    pub hotkey: String,
+    pub stem: String,
+    pub views: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+impl Record for RenderRecord {
+    const COLUMN: Column = Column::Renders;
+    fn key(&self) -> Vec<u8> {
+        keys::round_miner_stem(self.round, &self.hotkey, &self.stem)
+    }
+}
+
+/// One match (or audit duel set) between two sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchRecord {
+    pub round: u64,
+    /// `duels` or `audit_{r}`.
+    pub kind: String,
+    pub left: String,
+    pub right: String,
+    pub score: i64,
+    pub duels: u32,
+    pub margin: f64,
+}
+
+impl Record for MatchRecord {
+    const COLUMN: Column = Column::Matches;
+    fn key(&self) -> Vec<u8> {
+        KeyBuilder::new()
+            .u64(self.round)
+            .str(&self.kind)
+            .str(&self.left)
+            .str(&self.right)
+            .build()
+    }
+}
+
+/// An output's embedding bundle (vectors live in the npz; this records which and where).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddingRecord {
+    pub round: u64,
+    pub hotkey: String,
+    pub stem: String,
+    pub model: String,
+    pub dims: u32,
+    pub sha256: String,
+    pub location: String,
+}
+
+impl Record for EmbeddingRecord {
+    const COLUMN: Column = Column::Embeddings;
+    fn key(&self) -> Vec<u8> {
+        keys::round_miner_stem(self.round, &self.hotkey, &self.stem)
+    }
+}
+
+/// Chain data a decision was made from, pinned to its block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainSnapshotRecord {
+    pub block: u64,
+    pub block_hash: String,
+    /// `revealed_commitments`, `metagraph`, `coldkey_locks`, …
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+impl Record for ChainSnapshotRecord {
+    const COLUMN: Column = Column::ChainSnapshots;
+    fn key(&self) -> Vec<u8> {
+        KeyBuilder::new().u64(self.block).str(&self.kind).build()
+    }
+}
+
+/// A gossip message accepted from a peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GossipRecord {
+    /// Content-addressed message id, hex.
+    pub id: String,
+    pub topic: String,
+    pub peer: String,
+    pub received_at_block: u64,
+    pub payload_hex: String,
+}
+
+impl Record for GossipRecord {
+    const COLUMN: Column = Column::Gossip;
+    fn key(&self) -> Vec<u8> {
+        KeyBuilder::new().str(&self.id).build()
+    }
+}
+
+/// One file of a pending state-repository commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxFile {
+    pub path: String,
+    pub content: String,
+}
+
+/// A state-repository commit decided but maybe not yet made. It is written in the same batch
+/// as the records it follows from, applied to git (idempotently), then deleted, so a crash at
+/// any point either redoes the same commit or finds it done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub files: Vec<OutboxFile>,
+    pub messages: Vec<String>,
+}
+
+impl OutboxRecord {
+    pub const KEY: &'static [u8] = b"outbox";
+}
+
+impl Record for OutboxRecord {
+    const COLUMN: Column = Column::Meta;
+    fn key(&self) -> Vec<u8> {
+        Self::KEY.to_vec()
+    }
+}

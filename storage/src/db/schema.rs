@@ -1,0 +1,106 @@
+//! The schema version under a fixed meta key, and numbered migrations that bring an older
+//! database to the current version, each in one batch together with the version bump.
+
+use super::columns::Column;
+use super::store::{Batch, KeyValueStore};
+use crate::error::{Error, Result};
+
+/// The version this binary writes.
+pub const CURRENT_VERSION: u32 = 1;
+
+const VERSION_KEY: &[u8] = b"schema_version";
+
+/// A migration from `from` to `from + 1`: returns the writes that convert the data (the
+/// version bump is added to the same batch).
+pub struct Migration {
+    pub from: u32,
+    pub describe: &'static str,
+    pub run: fn(&dyn KeyValueStore) -> Result<Batch>,
+}
+
+/// Migrations of released schemas, in order. Version 1 is the first schema, so none yet; a
+/// change to a record's key or encoding adds one here with its own test.
+pub const MIGRATIONS: &[Migration] = &[];
+
+/// The stored version; `None` for a database without one.
+pub fn version(kv: &dyn KeyValueStore) -> Result<Option<u32>> {
+    let Some(bytes) = kv.get(Column::Meta, VERSION_KEY)? else {
+        return Ok(None);
+    };
+    let arr: [u8; 4] = bytes.as_slice().try_into().map_err(|_| Error::Record {
+        column: Column::Meta.name(),
+        key: "schema_version".into(),
+        reason: format!("{} bytes, expected 4", bytes.len()),
+    })?;
+    Ok(Some(u32::from_be_bytes(arr)))
+}
+
+fn is_empty(kv: &dyn KeyValueStore) -> Result<bool> {
+    for col in Column::ALL {
+        if !kv.scan(col, &[])?.is_empty() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Brings the database to the newest version `migrations` reach (at least
+/// [`CURRENT_VERSION`]): a new database is stamped, an old one migrated step by step, a newer
+/// one refused. A database with data but no version is version 0.
+pub fn ensure(kv: &dyn KeyValueStore, migrations: &[Migration]) -> Result<u32> {
+    let target = migrations
+        .iter()
+        .map(|m| m.from + 1)
+        .max()
+        .unwrap_or(0)
+        .max(CURRENT_VERSION);
+    let mut found = match version(kv)? {
+        Some(v) => v,
+        None if is_empty(kv)? => {
+            let mut b = Batch::new();
+            b.put_raw(
+                Column::Meta,
+                VERSION_KEY.to_vec(),
+                target.to_be_bytes().to_vec(),
+            );
+            kv.write(b)?;
+            return Ok(target);
+        }
+        None => 0,
+    };
+    if found > target {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: target,
+        });
+    }
+    while found < target {
+        let m = migrations
+            .iter()
+            .find(|m| m.from == found)
+            .ok_or(Error::Migration {
+                from: found,
+                to: found + 1,
+                reason: "no migration registered".into(),
+            })?;
+        let mut batch = (m.run)(kv).map_err(|e| Error::Migration {
+            from: found,
+            to: found + 1,
+            reason: e.to_string(),
+        })?;
+        batch.put_raw(
+            Column::Meta,
+            VERSION_KEY.to_vec(),
+            (found + 1).to_be_bytes().to_vec(),
+        );
+        kv.write(batch)?;
+        tracing::info!(
+            from = found,
+            to = found + 1,
+            what = m.describe,
+            "database migrated"
+        );
+        found += 1;
+    }
+    Ok(found)
+}

@@ -1,0 +1,283 @@
+//! Real git: write a round, push it to a local bare remote, clone it elsewhere, read it back.
+
+use std::time::Duration;
+
+use sn17_storage::state_repo::layout::{self, message};
+use sn17_storage::state_repo::{
+    self as sr, GenerationResult, GenerationsMap, GitBatcher, LeaderEntry, MatchMatrix, Prompts,
+    PushPolicy, PushTarget, Schedule, Seed, Stage, State, StateFile, StateRepo, Submission,
+    Submissions,
+};
+
+fn bare_remote(dir: &std::path::Path) -> String {
+    let path = dir.join("remote.git");
+    StateRepo::init_bare(&path).expect("bare repo");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+fn quick() -> PushPolicy {
+    PushPolicy {
+        attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    }
+}
+
+fn round_files() -> Vec<(String, Vec<u8>)> {
+    let mut subs = Submissions::new();
+    subs.insert(
+        "5G1GM8LUMzzSiyQ6kMJQsTcTVLb5pFUD3jXDuUkcN8VyUX7A",
+        Submission {
+            repo: "Uglejo/data-basilisk".into(),
+            commit: "12b14e7e0cf359cb009e7eef319a19508460c688".into(),
+            cdn_url: Some("https://d3l0fgfrhdvac9.cloudfront.net/Uglejo_data-basilisk".into()),
+            revealed_at_block: 7456445,
+            round: "mesh-1".into(),
+            raw: Default::default(),
+        },
+    );
+    let mut gens = GenerationsMap::new();
+    gens.insert(
+        "e7f6",
+        GenerationResult::new(None, None, Some("js_fetch_failed: HTTP 404".into()), 0),
+    );
+    let mut matrix = MatchMatrix::default();
+    matrix.set(
+        "leader",
+        "5G1GM8LUMzzSiyQ6kMJQsTcTVLb5pFUD3jXDuUkcN8VyUX7A",
+        -0.0859375,
+    );
+    vec![
+        (
+            "state.json".into(),
+            State::new(
+                1,
+                Stage::MinerGeneration,
+                Some("2026-02-05T10:00:00Z".into()),
+            )
+            .encode()
+            .into_bytes(),
+        ),
+        (
+            layout::round_file(1, layout::SEED),
+            Seed(3274970996).encode().into_bytes(),
+        ),
+        (
+            layout::round_file(1, layout::SCHEDULE),
+            Schedule::new(7454967, 7476090, 7476690)
+                .encode()
+                .into_bytes(),
+        ),
+        (
+            layout::round_file(1, layout::PROMPTS),
+            Prompts(vec!["https://a/x.png".into(), "https://a/y.png".into()])
+                .encode()
+                .into_bytes(),
+        ),
+        (
+            layout::round_file(1, layout::SUBMISSIONS),
+            subs.encode().into_bytes(),
+        ),
+        (
+            layout::round_file(1, layout::MATCHES_MATRIX),
+            matrix.encode().into_bytes(),
+        ),
+        (
+            layout::miner_file(
+                1,
+                "5G1GM8LUMzzSiyQ6kMJQsTcTVLb5pFUD3jXDuUkcN8VyUX7A",
+                layout::SUBMITTED,
+            )
+            .expect("path"),
+            gens.encode().into_bytes(),
+        ),
+        (
+            "leader.json".into(),
+            vec![LeaderEntry::new(
+                "h",
+                "o/r",
+                "c",
+                "d",
+                0.6000000000000001,
+                7,
+            )]
+            .encode()
+            .into_bytes(),
+        ),
+    ]
+}
+
+#[test]
+fn write_push_clone_read_back_identical() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = bare_remote(dir.path());
+    let repo = StateRepo::open_or_clone(dir.path().join("a"), Some(&url), "main")
+        .expect("init from empty remote");
+    let files = round_files();
+    let id = repo
+        .commit(&files, &message::open_done(1))
+        .expect("commit")
+        .expect("new commit");
+    assert_eq!(
+        repo.commit(&files, "again").expect("commit"),
+        None,
+        "same content commits nothing"
+    );
+    repo.push("origin", &quick()).expect("push");
+
+    let clone = StateRepo::open_or_clone(dir.path().join("b"), Some(&url), "main").expect("clone");
+    assert_eq!(clone.head().expect("head"), Some(id));
+    let src = clone.at(None).expect("tree");
+    for (path, bytes) in &files {
+        assert_eq!(
+            sr::FileSource::read_bytes(&src, path)
+                .expect("read")
+                .as_ref(),
+            Some(bytes),
+            "{path}"
+        );
+        // The checkout on disk has the same bytes.
+        assert_eq!(
+            std::fs::read(dir.path().join("b").join(path)).ok().as_ref(),
+            Some(bytes),
+            "{path} on disk"
+        );
+    }
+    let leaders: Vec<LeaderEntry> = sr::read(&src, "leader.json")
+        .expect("read")
+        .expect("present");
+    assert_eq!(leaders[0].weight, 0.6000000000000001);
+    let seed: Seed = sr::read(&src, "rounds/1/seed.json")
+        .expect("read")
+        .expect("present");
+    assert_eq!(seed, Seed(3274970996));
+    assert_eq!(
+        clone.log().expect("log")[0].1,
+        "Seed, prompts and submissions for round 1"
+    );
+}
+
+#[test]
+fn a_rejected_push_replays_local_commits_onto_the_remote() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = bare_remote(dir.path());
+    let a = StateRepo::open_or_clone(dir.path().join("a"), Some(&url), "main").expect("a");
+    a.commit(&[("state.json".into(), b"{}".to_vec())], "init")
+        .expect("commit");
+    a.push("origin", &quick()).expect("push a");
+    let b = StateRepo::open_or_clone(dir.path().join("b"), Some(&url), "main").expect("b");
+    b.commit(&[("rounds/0/x.json".into(), b"1".to_vec())], "from b")
+        .expect("commit b");
+    b.push("origin", &quick()).expect("push b");
+    // a has not seen b's commit: its push is rejected, then replayed on top and retried.
+    a.commit(&[("rounds/0/y.json".into(), b"2".to_vec())], "from a")
+        .expect("commit a");
+    a.push("origin", &quick()).expect("push a after conflict");
+    let c = StateRepo::open_or_clone(dir.path().join("c"), Some(&url), "main").expect("c");
+    let src = c.at(None).expect("tree");
+    assert_eq!(
+        sr::FileSource::read_bytes(&src, "rounds/0/x.json").expect("x"),
+        Some(b"1".to_vec())
+    );
+    assert_eq!(
+        sr::FileSource::read_bytes(&src, "rounds/0/y.json").expect("y"),
+        Some(b"2".to_vec())
+    );
+    let msgs: Vec<String> = c.log().expect("log").into_iter().map(|(_, m)| m).collect();
+    assert_eq!(msgs, ["from a", "from b", "init"]);
+}
+
+#[test]
+fn a_push_to_a_missing_remote_fails_after_its_retries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = StateRepo::init(dir.path().join("a"), "main").expect("init");
+    repo.set_remote(
+        "origin",
+        dir.path().join("nope.git").to_str().expect("path"),
+    )
+    .expect("remote");
+    repo.commit(&[("a".into(), b"1".to_vec())], "m")
+        .expect("commit");
+    match repo.push("origin", &quick()) {
+        Err(sn17_storage::Error::PushRejected { attempts: 3, .. }) => {}
+        other => panic!("expected PushRejected, got {other:?}"),
+    }
+}
+
+#[test]
+fn batcher_joins_sorted_messages_and_reads_its_own_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = bare_remote(dir.path());
+    let repo = StateRepo::open_or_clone(dir.path().join("a"), Some(&url), "main").expect("repo");
+    let push = PushTarget {
+        remote: "origin".into(),
+        policy: quick(),
+    };
+    let mut b = GitBatcher::new(repo, Duration::from_secs(3600), Some(push));
+    // The first write commits at once.
+    assert!(b
+        .write("rounds/1/a.json", b"a".to_vec(), "Update x")
+        .expect("write")
+        .is_some());
+    assert!(b
+        .write(
+            "rounds/1/m.json",
+            b"1".to_vec(),
+            "Match report: leader vs 5E5A9q65xz"
+        )
+        .expect("write")
+        .is_none());
+    assert!(b
+        .write(
+            "rounds/1/m.json",
+            b"2".to_vec(),
+            "Match report: leader vs 5DcQs3LcdM"
+        )
+        .expect("write")
+        .is_none());
+    assert!(b
+        .write(
+            "rounds/1/mm.csv",
+            b"3".to_vec(),
+            "Update matches matrix for round 1"
+        )
+        .expect("write")
+        .is_none());
+    assert_eq!(
+        b.read_bytes("rounds/1/m.json").expect("read"),
+        Some(b"2".to_vec()),
+        "read-your-writes"
+    );
+    assert_eq!(
+        sr::FileSource::list_dir(&b, "rounds/1").expect("ls"),
+        ["a.json", "m.json", "mm.csv"]
+    );
+    b.flush().expect("flush");
+    assert!(!b.has_pending());
+    let log = b.repo().log().expect("log");
+    assert_eq!(
+        log[0].1,
+        "Match report: leader vs 5DcQs3LcdM\nMatch report: leader vs 5E5A9q65xz\nUpdate matches matrix for round 1"
+    );
+    let clone = StateRepo::open_or_clone(dir.path().join("c"), Some(&url), "main").expect("clone");
+    assert_eq!(
+        clone.head().expect("head"),
+        b.repo().head().expect("head"),
+        "flush pushed"
+    );
+}
+
+#[test]
+fn paths_outside_the_repository_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = StateRepo::init(dir.path().join("a"), "main").expect("init");
+    for bad in ["../x", "/etc/passwd", "a//b", ".git/config", "a/./b", ""] {
+        assert!(
+            matches!(
+                repo.commit(&[(bad.to_string(), b"x".to_vec())], "m"),
+                Err(sn17_storage::Error::BadPath(_))
+            ),
+            "{bad}"
+        );
+    }
+}
