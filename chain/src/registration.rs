@@ -128,6 +128,45 @@ impl Subtensor {
             .await
     }
 
+    /// Every subnet (`NetworksAdded` keys) at `head`, sorted.
+    pub async fn netuids(&self, head: Head) -> Result<Vec<u16>, ChainError> {
+        let r = self.storage_at(head);
+        let entry = r.entry("SubtensorModule", "NetworksAdded")?;
+        // u16 netuids: at most 65,536 keys.
+        let keys = r.keys(&entry, &[], 1 << 16).await?;
+        let mut out: Vec<u16> = keys
+            .iter()
+            .filter_map(|k| entry.last_key_part(k))
+            .filter_map(|p| <[u8; 2]>::try_from(p).ok())
+            .map(u16::from_le_bytes)
+            .collect();
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// `register_network`, then the netuid it created (the one subnet that was not there
+    /// before and is owned by `coldkey`).
+    pub async fn create_subnet(
+        &self,
+        coldkey: &PairSigner,
+        hotkey: &Account,
+    ) -> Result<(u16, Included), ChainError> {
+        let before = self.netuids(self.head().await?).await?;
+        let included = self.register_network(coldkey, hotkey).await?;
+        let after = self.netuids(self.head().await?).await?;
+        let new: Vec<u16> = after
+            .into_iter()
+            .filter(|n| before.binary_search(n).is_err())
+            .collect();
+        match new.as_slice() {
+            [netuid] => Ok((*netuid, included)),
+            _ => Err(ChainError::MalformedReply {
+                method: "register_network",
+                reason: format!("expected one new subnet, found {new:?}"),
+            }),
+        }
+    }
+
     /// Publishes this hotkey's endpoint (`serve_axon`). The chain refuses 127.0.0.1 and port 0.
     pub async fn serve_axon(
         &self,

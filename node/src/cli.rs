@@ -87,6 +87,8 @@ pub enum Command {
     /// Check a runtime's metadata against the interface sn17 relies on.
     #[command(subcommand)]
     Metadata(MetadataCommand),
+    /// A whole competition round on one machine: chopsticks chain, validator, demo miners.
+    Devnet(crate::devnet::DevnetArgs),
     /// Judge duels with 404's multi-stage VLM judge; DINOv3 embeddings.
     #[command(subcommand)]
     Judge(crate::commands::judge::JudgeCommand),
@@ -100,6 +102,15 @@ pub enum Command {
     Render(crate::commands::render::RenderArgs),
     /// Report an asset's format, counts, SH degree, bounds, textures and broken limits.
     Inspect(crate::commands::render::InspectArgs),
+    /// The p2p identity and peers of the gossip network.
+    #[command(subcommand)]
+    P2p(crate::commands::p2p::P2pCommand),
+    /// Gossip of round seeds, submission manifests, results and leader changes.
+    #[command(subcommand)]
+    Gossip(crate::commands::gossip::GossipCommand),
+    /// The explorer: stores gossip, serves a JSON API and a web page.
+    #[command(subcommand)]
+    Explorer(crate::commands::explorer::ExplorerCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -136,6 +147,9 @@ pub enum ChainCommand {
         #[arg(long)]
         max_price: Option<f64>,
     },
+    /// Create a subnet owned by the coldkey, with the hotkey as its first neuron
+    /// (`register_network`; local chains and subnet owners). Prints the new netuid.
+    CreateSubnet,
     /// Publish the hotkey's axon endpoint.
     Serve {
         #[arg(long)]

@@ -2,8 +2,12 @@
 
 mod cli;
 mod commands;
+mod devnet;
 mod engine;
 mod output;
+
+// Gossip and explorer live in the library target (src/lib.rs); `crate::gossip` works here too.
+use sn17_node::{explorer, gossip};
 
 use clap::Parser;
 

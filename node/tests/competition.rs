@@ -145,14 +145,15 @@ fn simulate(dir: &Path, cdn: &str) -> Command {
     c
 }
 
-/// Everything a run leaves: database records, commit ids with messages, head tree, blob names.
-fn snapshot(
-    dir: &Path,
-) -> (
+/// (column, key, value) rows, (commit, message) pairs, and blob names.
+type Snapshot = (
     Vec<(String, Vec<u8>, Vec<u8>)>,
     Vec<(String, String)>,
     Vec<String>,
-) {
+);
+
+/// Everything a run leaves: database records, commit ids with messages, head tree, blob names.
+fn snapshot(dir: &Path) -> Snapshot {
     let store = Store::open(dir.join("db"), &StoreOptions::default()).expect("db");
     let db = store
         .dump()
@@ -220,10 +221,14 @@ fn killed_at_random_points_the_final_state_equals_an_uninterrupted_run() {
             }
             let _ = child.wait();
         }
-        let status = simulate(&crashy, &cdn.1).status().expect("final run");
+        let out = simulate(&crashy, &cdn.1)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("final run");
         assert!(
-            status.success(),
-            "sequence {seq}: the run after the kills fails"
+            out.status.success(),
+            "sequence {seq}: the run after the kills fails: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
         let got = snapshot(&crashy);
         assert_eq!(

@@ -159,7 +159,9 @@ impl Chopsticks {
         self.set_storage(json!({
             "Sudo": { "Key": sudo },
             "System": { "Account": list },
-            "SubtensorModule": { "NetworkRateLimit": 0, "TxRateLimit": 0, "NetworkMinLockCost": "1000000000", "NetworkLastLockCost": "1000000000" }
+            // chopsticks' JSON dev_setStorage deletes keys set to 0/false (the runtime default
+            // comes back: 7200 blocks for NetworkRateLimit), so limits are one block, not zero.
+            "SubtensorModule": { "NetworkRateLimit": 1, "TxRateLimit": 1, "NetworkMinLockCost": "1000000000", "NetworkLastLockCost": "1000000000" }
         }))
         .await
     }
@@ -177,14 +179,14 @@ impl Chopsticks {
             "SubtensorModule": {
                 "WeightsSetRateLimit": [[n, weights_rate_limit]],
                 "CommitRevealWeightsEnabled": [[n, commit_reveal]],
-                "ServingRateLimit": [[n, 0]],
+                "ServingRateLimit": [[n, 1]],
                 "Burn": [[n, "1000000000"]],
                 "MinBurn": [[n, "1000"]],
                 "NetworkRegistrationAllowed": [[n, true]],
                 "MaxRegistrationsPerBlock": [[n, 256]],
                 "TargetRegistrationsPerInterval": [[n, 256]],
                 "MaxAllowedUids": [[n, 512]],
-                "MinAllowedWeights": [[n, 0]],
+                "MinAllowedWeights": [[n, 1]],
                 "ImmunityPeriod": [[n, 1]],
                 "WeightsVersionKey": [[n, 0]],
                 "MaxAllowedValidators": [[n, 64]]

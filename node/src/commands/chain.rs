@@ -112,6 +112,24 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
                 Ok(())
             }
         }
+        ChainCommand::CreateSubnet => {
+            let wallet = g.wallet()?;
+            let hotkey = Account(
+                wallet
+                    .hotkey_public()
+                    .context("reading the hotkey public key")?
+                    .into(),
+            );
+            let client = g.connect().await?;
+            let coldkey = super::coldkey_signer(&wallet)?;
+            let (created, included) = client.create_subnet(&coldkey, &hotkey).await?;
+            if g.json {
+                output::json(&serde_json::json!({ "netuid": created, "included": included }))
+            } else {
+                println!("created subnet {created}; its owner hotkey is {hotkey}");
+                Ok(())
+            }
+        }
         ChainCommand::Serve { ip, port } => {
             let wallet = g.wallet()?;
             let client = g.connect().await?;

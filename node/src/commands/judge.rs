@@ -212,7 +212,17 @@ fn render_asset(path: &Path) -> anyhow::Result<ViewBundle> {
     let (asset, _format) = sn17_gpu::load_path(path, &sn17_gpu::LoadOptions::default())?;
     let rig = sn17_gpu::rig::preset("judge")?;
     let renderer = sn17_gpu::create_renderer(sn17_gpu::Backend::Auto)?;
-    let rendered = sn17_gpu::render_rig(&*renderer, &asset, &rig)?;
+    render_bundle(&path.display().to_string(), &asset, &rig, &*renderer)
+}
+
+/// Renders an asset with a judge-bundle rig (8 white views, 4 gray, the grid) into a view bundle.
+pub(crate) fn render_bundle(
+    label: &str,
+    asset: &sn17_gpu::Asset,
+    rig: &sn17_gpu::Rig,
+    renderer: &dyn sn17_gpu::Renderer,
+) -> anyhow::Result<ViewBundle> {
+    let rendered = sn17_gpu::render_rig(renderer, asset, rig)?;
     anyhow::ensure!(
         rendered.views.len() >= 12,
         "the judge rig rendered {} views, expected 12",
@@ -220,7 +230,7 @@ fn render_asset(path: &Path) -> anyhow::Result<ViewBundle> {
     );
     let png = |i: usize, name: &str| -> anyhow::Result<ImageData> {
         Ok(ImageData::new(
-            format!("{}#{name}", path.display()),
+            format!("{label}#{name}"),
             sn17_gpu::output::encode_png(&rendered.views[i])?,
         ))
     };
@@ -233,7 +243,7 @@ fn render_asset(path: &Path) -> anyhow::Result<ViewBundle> {
         gray[i] = Some(png(8 + i, v.name())?);
     }
     let grid = ImageData::new(
-        format!("{}#grid", path.display()),
+        format!("{label}#grid"),
         sn17_gpu::output::encode_png(&rendered.grid)?,
     );
     let white: [ImageData; 8] = white

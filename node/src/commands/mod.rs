@@ -3,8 +3,12 @@
 mod chain;
 pub mod competition;
 pub mod db;
+mod devnet;
+pub mod explorer;
+pub mod gossip;
 pub mod judge;
 mod metadata;
+pub mod p2p;
 pub mod render;
 mod wallet;
 
@@ -20,11 +24,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wallet(cmd) => wallet::run(g, cmd),
         Command::Chain(cmd) => chain::run(g, cmd).await,
         Command::Metadata(cmd) => metadata::run(g, cmd).await,
+        Command::Devnet(args) => devnet::run(g, args).await,
         Command::Judge(cmd) => judge::run(g, cmd).await,
         Command::Competition(cmd) => competition::run(g, cmd).await,
         Command::Db(cmd) => db::run(g, cmd).await,
         Command::Render(args) => render::run_render(g, args).await,
         Command::Inspect(args) => render::run_inspect(g, args),
+        Command::P2p(cmd) => p2p::run(g, cmd).await,
+        Command::Gossip(cmd) => gossip::run(g, cmd).await,
+        Command::Explorer(cmd) => explorer::run(g, cmd).await,
     }
 }
 

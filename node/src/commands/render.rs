@@ -76,11 +76,57 @@ pub struct RenderArgs {
     /// Override the rig's normalisation.
     #[arg(long, value_enum)]
     pub normalize: Option<NormalizeArg>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
     pub asset: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Asset limits (defaults: what a validator accepts). Files over a limit are refused unread.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LimitArgs {
+    /// Largest file, in bytes, as stored.
+    #[arg(long)]
+    pub max_file_bytes: Option<u64>,
+    /// Most gaussians in a splat file.
+    #[arg(long)]
+    pub max_gaussians: Option<u64>,
+    /// Most triangles in a mesh, after node instancing.
+    #[arg(long)]
+    pub max_triangles: Option<u64>,
+    /// Most pixels in any one texture.
+    #[arg(long)]
+    pub max_texture_pixels: Option<u64>,
+    /// Most bytes produced by decompression (SPZ payloads, texture images).
+    #[arg(long)]
+    pub max_decompressed_bytes: Option<u64>,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        if let Some(v) = self.max_file_bytes {
+            l.max_file_bytes = v;
+        }
+        if let Some(v) = self.max_gaussians {
+            l.max_gaussians = v;
+        }
+        if let Some(v) = self.max_triangles {
+            l.max_triangles = v;
+        }
+        if let Some(v) = self.max_texture_pixels {
+            l.max_texture_pixels = v;
+        }
+        if let Some(v) = self.max_decompressed_bytes {
+            l.max_decompressed_bytes = v;
+        }
+        l
+    }
 }
 
 /// Builds the rig from a preset or a custom orbit, then applies overrides to every view.
@@ -245,9 +291,14 @@ fn render_one(
     rig: &Rig,
     asset: &Path,
     dir: &Path,
+    limits: &Limits,
 ) -> anyhow::Result<(render::Rendered, Vec<u8>)> {
-    let (a, format) = assets::load_path(asset, &LoadOptions::default())
-        .with_context(|| format!("loading {}", asset.display()))?;
+    let opts = LoadOptions {
+        limits: *limits,
+        ..LoadOptions::default()
+    };
+    let (a, format) =
+        assets::load_path(asset, &opts).with_context(|| format!("loading {}", asset.display()))?;
     let rendered = render::render_rig(renderer, &a, rig)
         .with_context(|| format!("rendering {}", asset.display()))?;
     let views = rig
@@ -285,6 +336,7 @@ pub async fn run_render(g: &GlobalArgs, args: RenderArgs) -> anyhow::Result<()> 
 
 fn render_blocking(args: &RenderArgs, json: bool) -> anyhow::Result<()> {
     let rig = build_rig(args)?;
+    let limits = args.limits.limits();
     let assets = collect_assets(&args.assets)?;
     let dirs = out_dirs(&args.out, &assets);
     let backend: Backend = args.backend.parse()?;
@@ -327,7 +379,7 @@ fn render_blocking(args: &RenderArgs, json: bool) -> anyhow::Result<()> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
             );
-            match render_one(renderer.as_ref(), &rig, asset, &dirs[i]) {
+            match render_one(renderer.as_ref(), &rig, asset, &dirs[i], &limits) {
                 Ok((rendered, manifest)) => {
                     if tx.send((i, rendered, manifest, started)).is_err() {
                         break;
@@ -383,7 +435,7 @@ fn render_blocking(args: &RenderArgs, json: bool) -> anyhow::Result<()> {
 /// Prints the report; fails (exit status 1) when the asset breaks a limit or does not load, so
 /// scripts can ask "would a validator accept this file?".
 pub fn run_inspect(g: &GlobalArgs, args: InspectArgs) -> anyhow::Result<()> {
-    let limits = Limits::default();
+    let limits = args.limits.limits();
     let file = assets::FileBytes::open(&args.asset, None)
         .with_context(|| format!("opening {}", args.asset.display()))?;
     let report = inspect::inspect(file.bytes(), &limits)
@@ -469,6 +521,7 @@ mod tests {
             backend: "cpu".into(),
             up: None,
             normalize: None,
+            limits: LimitArgs::default(),
         };
         extra(&mut a);
         a

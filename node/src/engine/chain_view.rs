@@ -45,6 +45,39 @@ pub struct SubtensorView {
     pub netuid: u16,
 }
 
+impl SubtensorView {
+    /// Whether the runtime keeps revealed timelocked commitments (spec 218 does not).
+    fn has_revealed_commitments(&self) -> bool {
+        self.client
+            .metadata()
+            .pallet_by_name("Commitments")
+            .and_then(|p| p.storage())
+            .and_then(|s| s.entry_by_name("RevealedCommitments"))
+            .is_some()
+    }
+
+    /// Runtimes without timelocked commitments (local chains on old runtimes): each hotkey's
+    /// plain `CommitmentOf` text counts as revealed at the block it was set. Finney never takes
+    /// this path.
+    async fn plain_commitments(&self, at: ChainHead) -> Result<Vec<Revealed>, EngineError> {
+        tracing::warn!(
+            "runtime has no Commitments.RevealedCommitments: plain commitments count as revealed"
+        );
+        let list = self.client.commitments(self.netuid, to_head(at)).await?;
+        Ok(list
+            .into_iter()
+            .map(|r| {
+                let text: String = r.fields.iter().filter_map(|f| f.as_text()).collect();
+                Revealed {
+                    hotkey: r.hotkey.ss58(),
+                    account: Some(r.hotkey.0),
+                    entries: vec![(u64::from(r.block), text)],
+                }
+            })
+            .collect())
+    }
+}
+
 fn to_head(h: ChainHead) -> Head {
     Head {
         hash: h.hash,
@@ -62,6 +95,9 @@ impl ChainView for SubtensorView {
     }
 
     async fn revealed(&self, at: ChainHead) -> Result<Vec<Revealed>, EngineError> {
+        if !self.has_revealed_commitments() {
+            return self.plain_commitments(at).await;
+        }
         let list = self
             .client
             .revealed_commitments(self.netuid, to_head(at))

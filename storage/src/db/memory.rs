@@ -7,13 +7,16 @@ use super::columns::Column;
 use super::store::{Batch, KeyValueStore, Op};
 use crate::error::Result;
 
+/// (column, key) → value.
+type Map = BTreeMap<(Column, Vec<u8>), Vec<u8>>;
+
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    data: Mutex<BTreeMap<(Column, Vec<u8>), Vec<u8>>>,
+    data: Mutex<Map>,
 }
 
 impl MemoryStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(Column, Vec<u8>), Vec<u8>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
         // A panic while holding the lock cannot leave a half-applied batch (ops are applied
         // after validation in one loop), so a poisoned map is still consistent.
         self.data.lock().unwrap_or_else(|p| p.into_inner())

@@ -12,6 +12,9 @@ use super::rocks::RocksStore;
 use super::schema;
 use crate::error::{Error, Result};
 
+/// One (column, key, value) of a database dump.
+pub type ColumnEntry = (Column, Vec<u8>, Vec<u8>);
+
 /// One write of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
@@ -233,7 +236,7 @@ impl Store {
     }
 
     /// Every key and value of every column, for comparing two databases in tests.
-    pub fn dump(&self) -> Result<Vec<(Column, Vec<u8>, Vec<u8>)>> {
+    pub fn dump(&self) -> Result<Vec<ColumnEntry>> {
         let mut out = Vec::new();
         for col in Column::ALL {
             for (k, v) in self.kv.scan(col, &[])? {

@@ -1,0 +1,154 @@
+//! `sn17 devnet` end to end on the real spec-218 runtime (chopsticks): a whole round with honest
+//! and misbehaving miners, checked through the chain, the state repository and the summary.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sn17");
+
+fn spec() -> Option<PathBuf> {
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/chain/raonet.json"
+    ));
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!("SKIP: {} is absent", p.display());
+        None
+    }
+}
+
+fn chopsticks_installed() -> bool {
+    let bin = std::env::var_os("SN17_CHOPSTICKS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| {
+                PathBuf::from(h).join(".cache/sn17/chopsticks/node_modules/.bin/chopsticks")
+            })
+        });
+    let ok = bin.as_ref().is_some_and(|b| b.exists());
+    if !ok {
+        eprintln!("SKIP: chopsticks is not installed (scripts/ensure-chopsticks.sh)");
+    }
+    ok
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
+    let Some(spec) = spec() else { return };
+    if !chopsticks_installed() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("devnet");
+    let out = Command::new(BIN)
+        .args([
+            "--json",
+            "devnet",
+            "--miners",
+            "3",
+            "--prompts",
+            "3",
+            "--misbehave",
+        ])
+        .args(["--view-size", "96", "--chain-spec"])
+        .arg(&spec)
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .expect("run sn17 devnet");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "devnet failed:\n{stderr}");
+    let s: Value = serde_json::from_slice(&out.stdout).expect("summary json");
+
+    // The best honest demo miner (miner-3) wins and holds the leader's weight on chain.
+    let leaders = s["leaders"].as_array().expect("leaders");
+    let last = leaders.last().expect("a leader");
+    assert_eq!(last["repo"], "devnet/miner-3", "{s:#}");
+    let winner = s["winner"].as_str().expect("winner");
+    assert_eq!(winner, last["hotkey"].as_str().expect("hotkey"));
+    let uid = s["winner_uid"].as_u64().expect("winner uid");
+    let weights = s["weights_on_chain"].as_array().expect("weights");
+    let on_chain: Vec<(u64, u64)> = weights
+        .iter()
+        .map(|w| (w[0].as_u64().expect("uid"), w[1].as_u64().expect("value")))
+        .collect();
+    let winner_value = on_chain
+        .iter()
+        .find(|(u, _)| *u == uid)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("the winner's uid {uid} has no weight on chain: {on_chain:?}"));
+    assert_eq!(
+        winner_value, 65535,
+        "the new leader's weight is the largest: {on_chain:?}"
+    );
+    // A new leader holds weight 1.0, so the owner's 1 − w is zero and dropped.
+    assert!(on_chain.len() <= 2, "leader and owner only: {on_chain:?}");
+
+    // Every miner that delivered nothing usable has its named failure.
+    let downloads = s["downloads"].as_object().expect("downloads");
+    let reasons: Vec<String> = downloads
+        .values()
+        .flat_map(|o| o.as_object().expect("map").keys().cloned())
+        .collect();
+    assert!(reasons.iter().any(|r| r == "ok"), "{downloads:?}");
+    assert!(
+        reasons.iter().filter(|r| *r != "ok").count() >= 2,
+        "the empty and the oversized CDN each fail by name: {downloads:?}"
+    );
+    let rejected = s["rejected"].as_array().expect("rejected");
+    assert!(
+        !rejected.is_empty(),
+        "the malformed commitment is rejected by name: {s:#}"
+    );
+
+    // The state repository was written and pushed: a clone of the bare remote has the round.
+    let remote = PathBuf::from(s["remote"].as_str().expect("remote"));
+    let clone = tmp.path().join("clone");
+    let status = Command::new("git")
+        .args(["clone", "-q", "-b", "main"])
+        .arg(&remote)
+        .arg(&clone)
+        .status()
+        .expect("git clone");
+    assert!(status.success());
+    for f in [
+        "rounds/0/seed.json",
+        "rounds/0/prompts.txt",
+        "rounds/0/submissions.json",
+        "rounds/0/matches_matrix.csv",
+        "rounds/0/winner.json",
+        "leader.json",
+    ] {
+        assert!(
+            clone.join(f).is_file(),
+            "{f} missing from the pushed state repo"
+        );
+    }
+    let matrix =
+        std::fs::read_to_string(clone.join("rounds/0/matches_matrix.csv")).expect("matrix");
+    let rows: Vec<&str> = matrix.lines().skip(1).collect();
+    let mut unique = rows.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(rows.len(), unique.len(), "no duplicated matches: {matrix}");
+    assert!(git(&clone, &["log", "--oneline"]).lines().count() >= 2);
+}

@@ -1,0 +1,377 @@
+//! The explorer through the `sn17` binary: `explorer run` stores what an in-process validator
+//! and `gossip publish-manifest` publish, `gossip tail` prints it, the JSON API serves it, and the
+//! web page renders the round list and a round in a real headless Chromium. Also `p2p id`.
+
+mod gossip_support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gossip_support::*;
+use serde_json::Value;
+use sn17_chain::Account;
+use sn17_node::gossip::message::{LeaderChange, Payload};
+use sn17_node::gossip::{Member, MetagraphSnapshot, StaticMetagraph};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sn17");
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sn17(args: &[&str], wallets: &Path) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .args(["--wallet.path", &wallets.display().to_string()])
+        .env_remove("SN17_WALLET_PASSWORD")
+        .output()
+        .expect("sn17 runs")
+}
+
+/// Reads stdout lines of `child` until one parses as JSON.
+fn first_json_line(child: &mut Child, timeout: Duration) -> Value {
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(v);
+                return;
+            }
+        }
+    });
+    rx.recv_timeout(timeout).expect("a JSON line in time")
+}
+
+fn chromium() -> Option<String> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(String::from)
+}
+
+fn dump_dom(browser: &str, url: &str, profile: &Path) -> String {
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--virtual-time-budget=10000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url])
+        .output()
+        .expect("chromium runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explorer_cli_api_and_page() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wallets = dir.path().join("wallets");
+
+    // `p2p id` is stable for a data directory.
+    let data = dir.path().join("explorer-data");
+    let id = |d: &Path| {
+        let o = sn17(
+            &["p2p", "id", "--data-dir", &d.display().to_string()],
+            &wallets,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let peer_id = id(&data);
+    assert_eq!(id(&data), peer_id);
+    assert!(peer_id.starts_with("12D3KooW"), "{peer_id}");
+
+    // A miner wallet made by the CLI; its hotkey goes into the metagraph file.
+    let o = sn17(
+        &[
+            "wallet",
+            "create",
+            "--no-password",
+            "--wallet.name",
+            "miner",
+        ],
+        &wallets,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = sn17(
+        &["wallet", "show", "--json", "--wallet.name", "miner"],
+        &wallets,
+    );
+    let shown: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let miner: Account = shown["hotkey"]
+        .as_str()
+        .expect("hotkey")
+        .parse()
+        .expect("ss58");
+    let mut members: Vec<Member> = [(1u8, true), (2, true)]
+        .map(|(n, p)| Member {
+            uid: n.into(),
+            hotkey: Account(key(n).public()),
+            validator_permit: p,
+            stake: 0,
+            axon: None,
+        })
+        .into();
+    members.push(Member {
+        uid: 3,
+        hotkey: miner,
+        validator_permit: false,
+        stake: 0,
+        axon: None,
+    });
+    let mg_file = dir.path().join("metagraph.json");
+    std::fs::write(
+        &mg_file,
+        serde_json::to_vec(
+            &serde_json::json!({"netuid": NETUID, "block": HEAD, "neurons": members}),
+        )
+        .expect("json"),
+    )
+    .expect("write");
+    let mg = std::sync::Arc::new(StaticMetagraph::new(MetagraphSnapshot::new(
+        NETUID,
+        HEAD,
+        members.clone(),
+    )));
+
+    // The explorer.
+    let mg_arg = mg_file.display().to_string();
+    let mut explorer = Kill(
+        Command::new(BIN)
+            .args(["explorer", "run", "--json", "--http", "127.0.0.1:0"])
+            .args(["--data-dir", &data.display().to_string()])
+            .args([
+                "--p2p.listen",
+                "/ip4/127.0.0.1/tcp/0",
+                "--metagraph-file",
+                &mg_arg,
+            ])
+            .args(["--netuid", &NETUID.to_string(), "--renders-url", ""])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("explorer starts"),
+    );
+    let ready = first_json_line(&mut explorer.0, Duration::from_secs(30));
+    let http = ready["http"].as_str().expect("http").to_string();
+    assert_eq!(ready["peer_id"], peer_id.as_str());
+    let boot = format!(
+        "{}/p2p/{peer_id}",
+        ready["listen"][0].as_str().expect("listen")
+    );
+
+    // `gossip tail` waiting for one manifest.
+    let mut tail = Kill(
+        Command::new(BIN)
+            .args([
+                "gossip",
+                "tail",
+                "--json",
+                "--topic",
+                "manifests",
+                "--count",
+                "1",
+            ])
+            .args([
+                "--p2p.listen",
+                "/ip4/127.0.0.1/tcp/0",
+                "--p2p.bootstrap",
+                &boot,
+            ])
+            .args(["--metagraph-file", &mg_arg, "--netuid", &NETUID.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tail starts"),
+    );
+
+    // A validator node in process: seed, result and leader change for round 7.
+    let store_dir = tempfile::tempdir().expect("tmp");
+    let validator = start(
+        config(vec![boot.parse().expect("multiaddr")]),
+        mg.clone(),
+        open_store(store_dir.path()),
+        libp2p::identity::Keypair::generate_ed25519(),
+    )
+    .await;
+    assert!(wait_peers(&[&validator], 1, Duration::from_secs(20)).await);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let entry = sn17_storage::state_repo::LeaderEntry::new(
+        &miner.ss58(),
+        "miner3/gen",
+        "0123456789abcdef0123456789abcdef01234567",
+        "",
+        1.0,
+        HEAD + 10,
+    );
+    let mut res = result(7);
+    if let Payload::Result(r) = &mut res {
+        r.winner = miner.ss58();
+        r.matches[0].left = miner.ss58();
+        r.matches[0].winner = miner.ss58();
+    }
+    for p in [
+        seed(7),
+        res,
+        Payload::Leader(LeaderChange::from_entry(7, &entry)),
+    ] {
+        validator
+            .handle
+            .publish(signed(1, HEAD, p))
+            .await
+            .expect("publish");
+    }
+
+    // The miner's manifest through the CLI.
+    let o = Command::new(BIN)
+        .args(["gossip", "publish-manifest", "--json", "--round", "7"])
+        .args([
+            "--repo",
+            "miner3/gen",
+            "--commit",
+            "0123456789abcdef0123456789abcdef01234567",
+        ])
+        .args(["--cdn-url", "https://cdn.example.org/m3"])
+        .args(["--file", &format!("prompt-0={}", "ab".repeat(32))])
+        .args([
+            "--p2p.listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--p2p.bootstrap",
+            &boot,
+        ])
+        .args(["--metagraph-file", &mg_arg, "--netuid", &NETUID.to_string()])
+        .args([
+            "--wallet.path",
+            &wallets.display().to_string(),
+            "--wallet.name",
+            "miner",
+        ])
+        .env_remove("SN17_WALLET_PASSWORD")
+        .output()
+        .expect("publish-manifest runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let published: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(published["sent"], true);
+
+    let tailed = first_json_line(&mut tail.0, Duration::from_secs(30));
+    assert_eq!(tailed["topic"], "manifests");
+    assert_eq!(tailed["id"], published["id"]);
+    assert_eq!(tailed["message"]["payload"]["miner"], miner.ss58().as_str());
+
+    // The API.
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        let client = client.clone();
+        let url = format!("{http}{path}");
+        async move {
+            let r = client.get(&url).send().await.expect("GET");
+            assert!(r.status().is_success(), "{url}: {}", r.status());
+            serde_json::from_slice::<Value>(&r.bytes().await.expect("body")).expect("json")
+        }
+    };
+    let until = Instant::now() + Duration::from_secs(15);
+    let rounds = loop {
+        let rounds = get("/api/rounds").await;
+        if rounds[0]["manifests"] == 1 && rounds[0]["results"] == 1 || Instant::now() > until {
+            break rounds;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(rounds[0]["round"], 7, "{rounds}");
+    assert_eq!(rounds[0]["seeds"], 1, "{rounds}");
+    assert_eq!(rounds[0]["manifests"], 1, "{rounds}");
+    assert_eq!(rounds[0]["results"], 1, "{rounds}");
+    let round = get("/api/rounds/7").await;
+    assert_eq!(round["leaders"].as_array().map(Vec::len), Some(1));
+    assert_eq!(get("/api/leaders").await.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        get("/api/manifests?round=7").await.as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(get("/api/metagraph").await["registered"], 3);
+    assert!(!get("/api/peers")
+        .await
+        .as_array()
+        .expect("peers")
+        .is_empty());
+    assert_eq!(get("/api/messages").await.as_array().map(Vec::len), Some(4));
+    let status = get("/api/status").await;
+    assert_eq!(status["peer_id"], peer_id.as_str());
+    // Bad requests are refused with a status and a JSON error.
+    for (path, code) in [
+        ("/api/rounds/99", 404),
+        ("/api/rounds/x", 400),
+        ("/api/nope", 404),
+    ] {
+        let r = client
+            .get(format!("{http}{path}"))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(r.status().as_u16(), code, "{path}");
+    }
+    let r = client
+        .post(format!("{http}/api/rounds"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 405);
+
+    // The page, in a real browser.
+    let Some(browser) = chromium() else {
+        eprintln!("SKIP: chromium is not installed; the page was not rendered");
+        return;
+    };
+    let profile = tempfile::tempdir().expect("tmp");
+    let list = tokio::task::spawn_blocking({
+        let (b, u, p) = (
+            browser.clone(),
+            format!("{http}/#/"),
+            profile.path().to_path_buf(),
+        );
+        move || dump_dom(&b, &u, &p)
+    })
+    .await
+    .expect("join");
+    assert!(
+        list.contains(r#"class="round-row" data-round="7""#),
+        "{list}"
+    );
+    assert!(list.contains("1057211355"), "the seed is shown: {list}");
+    let page = tokio::task::spawn_blocking({
+        let (b, u, p) = (
+            browser,
+            format!("{http}/#/round/7"),
+            profile.path().to_path_buf(),
+        );
+        move || dump_dom(&b, &u, &p)
+    })
+    .await
+    .expect("join");
+    assert!(page.contains("Round 7"), "{page}");
+    assert!(
+        page.contains(&format!(r#"data-miner="{}""#, miner.ss58())),
+        "{page}"
+    );
+    assert!(page.contains("https://cdn.example.org/m3"), "{page}");
+    assert!(
+        page.contains(r#"class="duel-row""#) && page.contains("0.125"),
+        "{page}"
+    );
+    assert!(page.contains(r#"class="leader-row""#), "{page}");
+    validator.cancel.cancel();
+}
