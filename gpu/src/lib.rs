@@ -1,5 +1,5 @@
 //! sn17-gpu: 3D assets (3DGS PLY, SPZ including 404's zstd variant, GLB), camera rigs as data, and
-//! renderers behind one trait (CPU reference, wgpu compute splats and raster meshes; CUDA later).
+//! renderers behind one trait (CPU reference, wgpu compute splats and raster meshes, CUDA splats).
 //!
 //! Typical use: `assets::load_path` → `rig::preset` → `render::create_renderer` →
 //! `render::render_rig` → `output::write_rendered`.

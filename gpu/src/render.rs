@@ -101,6 +101,17 @@ pub trait Renderer: Send + Sync {
         opts: &SplatOptions,
     ) -> Result<Vec<RgbImage>, RenderError>;
     fn render_mesh(&self, mesh: &Mesh, views: &[View]) -> Result<Vec<RgbImage>, RenderError>;
+    /// Renders several assets (each with its views). Backends that can overlap assets (CUDA
+    /// streams) override this; the default renders them one after another.
+    fn render_splats_many(
+        &self,
+        jobs: &[(&Splats, &[View])],
+        opts: &SplatOptions,
+    ) -> Vec<Result<Vec<RgbImage>, RenderError>> {
+        jobs.iter()
+            .map(|(s, v)| self.render_splats(s, v, opts))
+            .collect()
+    }
 }
 
 /// `--backend` values.
@@ -147,14 +158,20 @@ pub fn create_renderer(backend: Backend) -> Result<Box<dyn Renderer>, RenderErro
         Backend::Cuda => cuda::create(),
         Backend::Wgpu => Ok(Box::new(wgpu::WgpuRenderer::new(true)?)),
         Backend::Auto => {
-            if let Ok(r) = cuda::create() {
-                return Ok(r);
-            }
+            let cuda_err = match cuda::create() {
+                Ok(r) => return Ok(r),
+                Err(e) => e,
+            };
+            // One line says why CUDA was not used and what was picked instead.
             match wgpu::WgpuRenderer::new(false) {
-                Ok(r) => Ok(Box::new(r)),
+                Ok(r) => {
+                    tracing::info!("{cuda_err}; falling back to wgpu ({})", r.description());
+                    Ok(Box::new(r))
+                }
                 Err(e) => {
                     tracing::info!(
-                        "no hardware wgpu adapter ({e}); using the CPU reference renderer"
+                        "{cuda_err}; no hardware wgpu adapter ({e}); falling back to the CPU \
+                         reference renderer"
                     );
                     Ok(Box::new(cpu::CpuRenderer::new()))
                 }

@@ -1,0 +1,1040 @@
+//! Device buffers, one stream's workspace, and the launch sequence of a batch (see
+//! `gpu/kernels/splat.cu` for the stages).
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use cudarc::driver::sys::{self, CUdeviceptr};
+use cudarc::driver::{result, CudaContext, CudaEvent, CudaFunction, CudaModule, CudaStream};
+use rayon::prelude::*;
+
+use crate::assets::splats::{rest_coeffs, Splats};
+use crate::error::RenderError;
+use crate::render::splat_math::{ViewParams, TILE};
+use crate::render::View;
+
+pub(crate) fn gpu_err(what: &str, e: impl std::fmt::Debug) -> RenderError {
+    RenderError::Gpu(format!("{what}: {e:?}"))
+}
+
+/// Views rendered by one launch sequence (the projection kernel keeps per-view depth ranges in
+/// shared memory); longer batches are split.
+pub const MAX_VIEWS_PER_PASS: usize = 64;
+const SORT_TILE: u32 = 256 * 16;
+const SCAN_TILE: u32 = 256 * 8;
+const BIN_WARPS: u32 = 8;
+/// base (u32) + per-warp mask (u32) and count (u16) per tile.
+const BIN_SMEM_PER_TILE: u32 = 4 + BIN_WARPS * 6;
+
+/// Must match `ViewParams` in splat.cu.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct ViewGpu {
+    pix_offset: u64,
+    rot: [f32; 9],
+    trans: [f32; 3],
+    fx: f32,
+    fy: f32,
+    cx: f32,
+    cy: f32,
+    tan_fovx: f32,
+    tan_fovy: f32,
+    near: f32,
+    cam: [f32; 3],
+    width: u32,
+    height: u32,
+    tiles_x: u32,
+    tiles_y: u32,
+    tile_offset: u32,
+    bg: [f32; 3],
+}
+const _: () = assert!(std::mem::size_of::<ViewGpu>() == 128);
+
+/// Device allocation freed on drop.
+pub(crate) struct DevBuf {
+    ctx: Arc<CudaContext>,
+    ptr: CUdeviceptr,
+    bytes: usize,
+}
+
+impl DevBuf {
+    fn empty(ctx: &Arc<CudaContext>) -> DevBuf {
+        DevBuf {
+            ctx: ctx.clone(),
+            ptr: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Grows (dropping the contents) to at least `bytes`.
+    fn ensure(&mut self, bytes: usize) -> Result<(), RenderError> {
+        if bytes <= self.bytes && self.ptr != 0 {
+            return Ok(());
+        }
+        self.release();
+        let want = bytes.max(256).next_multiple_of(256);
+        // SAFETY: plain device allocation on the bound context.
+        let ptr = unsafe { result::malloc_sync(want) }.map_err(|e| {
+            if e.0 == sys::cudaError_enum::CUDA_ERROR_OUT_OF_MEMORY {
+                RenderError::GpuBufferTooLarge {
+                    needed: want as u64,
+                    limit: self.ctx.mem_get_info().map(|m| m.0 as u64).unwrap_or(0),
+                }
+            } else {
+                gpu_err("cuMemAlloc", e)
+            }
+        })?;
+        self.ptr = ptr;
+        self.bytes = want;
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        if self.ptr != 0 {
+            let _ = self.ctx.bind_to_thread();
+            // SAFETY: allocated by `ensure`, freed once; callers synchronise before dropping.
+            let _ = unsafe { result::free_sync(self.ptr) };
+            self.ptr = 0;
+            self.bytes = 0;
+        }
+    }
+
+    fn at(&self, byte_offset: usize) -> CUdeviceptr {
+        self.ptr + byte_offset as u64
+    }
+}
+
+impl Drop for DevBuf {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Page-locked host memory (cuMemHostAlloc), freed on drop.
+pub(crate) struct Pinned {
+    ctx: Arc<CudaContext>,
+    ptr: *mut u8,
+    bytes: usize,
+    flags: u32,
+}
+
+// SAFETY: the allocation is plain host memory owned by this value.
+unsafe impl Send for Pinned {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for Pinned {}
+
+impl Pinned {
+    fn empty(ctx: &Arc<CudaContext>, flags: u32) -> Pinned {
+        Pinned {
+            ctx: ctx.clone(),
+            ptr: std::ptr::null_mut(),
+            bytes: 0,
+            flags,
+        }
+    }
+
+    fn ensure(&mut self, bytes: usize) -> Result<(), RenderError> {
+        if bytes <= self.bytes && !self.ptr.is_null() {
+            return Ok(());
+        }
+        self.release();
+        let want = bytes.max(256).next_multiple_of(4096);
+        // SAFETY: host allocation; null is refused below.
+        let p = unsafe { result::malloc_host(want, self.flags) }
+            .map_err(|e| gpu_err("cuMemHostAlloc", e))?;
+        if p.is_null() {
+            return Err(RenderError::Gpu("cuMemHostAlloc returned null".into()));
+        }
+        self.ptr = p as *mut u8;
+        self.bytes = want;
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        if !self.ptr.is_null() {
+            let _ = self.ctx.bind_to_thread();
+            // SAFETY: allocated by `ensure`, freed once, no copy in flight (streams are synced).
+            let _ = unsafe { result::free_host(self.ptr as *mut c_void) };
+            self.ptr = std::ptr::null_mut();
+            self.bytes = 0;
+        }
+    }
+
+    fn slice(&self, len: usize) -> &[u8] {
+        if self.ptr.is_null() || len == 0 {
+            // An empty slice with 8-byte alignment, so casts to wider types succeed.
+            // SAFETY: zero-length slice from a dangling, aligned, non-null pointer.
+            return unsafe {
+                std::slice::from_raw_parts(
+                    std::ptr::NonNull::<u64>::dangling().as_ptr() as *const u8,
+                    0,
+                )
+            };
+        }
+        // SAFETY: `len <= bytes` is checked by callers through `ensure`; memory is initialised
+        // by the copies that precede every read.
+        unsafe { std::slice::from_raw_parts(self.ptr, len.min(self.bytes)) }
+    }
+
+    fn slice_mut(&mut self, len: usize) -> &mut [u8] {
+        if self.ptr.is_null() || len == 0 {
+            // SAFETY: as in `slice`.
+            return unsafe {
+                std::slice::from_raw_parts_mut(
+                    std::ptr::NonNull::<u64>::dangling().as_ptr() as *mut u8,
+                    0,
+                )
+            };
+        }
+        // SAFETY: as above, exclusive through &mut self.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, len.min(self.bytes)) }
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// The module's kernels.
+pub(crate) struct Kernels {
+    _module: Arc<CudaModule>,
+    prep: CudaFunction,
+    project: [CudaFunction; 4],
+    sort_upsweep: CudaFunction,
+    sort_downsweep: CudaFunction,
+    scan_reduce: CudaFunction,
+    scan_sums: CudaFunction,
+    scan_apply: CudaFunction,
+    bin_count: CudaFunction,
+    tile_totals: CudaFunction,
+    scan_tiles: CudaFunction,
+    tile_offsets: CudaFunction,
+    bin_scatter: CudaFunction,
+    raster: CudaFunction,
+    /// Tiles per bucketing group (shared-memory bound).
+    pub group: u32,
+    /// bin_scatter's dynamic shared memory limit.
+    pub max_smem: u32,
+}
+
+impl Kernels {
+    pub fn load(module: Arc<CudaModule>, max_smem_optin: usize) -> Result<Kernels, RenderError> {
+        let f = |n: &str| {
+            module
+                .load_function(n)
+                .map_err(|e| gpu_err(&format!("loading kernel {n}"), e))
+        };
+        // bin_scatter needs BIN_SMEM_PER_TILE bytes of shared memory per tile of a group.
+        let mut group = 2048u32;
+        while group > 256 && (BIN_SMEM_PER_TILE * group) as usize > max_smem_optin {
+            group /= 2;
+        }
+        let bin_scatter = f("bin_scatter")?;
+        let max_smem = (max_smem_optin as u32).max(BIN_SMEM_PER_TILE * group);
+        if max_smem > 48 * 1024 {
+            bin_scatter
+                .set_attribute(
+                    sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                    max_smem as i32,
+                )
+                .map_err(|e| gpu_err("raising bin_scatter's shared memory", e))?;
+        }
+        Ok(Kernels {
+            prep: f("prep_gaussians")?,
+            project: [
+                f("project_sh0")?,
+                f("project_sh1")?,
+                f("project_sh2")?,
+                f("project_sh3")?,
+            ],
+            sort_upsweep: f("sort_upsweep")?,
+            sort_downsweep: f("sort_downsweep")?,
+            scan_reduce: f("scan_reduce")?,
+            scan_sums: f("scan_sums")?,
+            scan_apply: f("scan_apply")?,
+            bin_count: f("bin_count")?,
+            tile_totals: f("tile_totals")?,
+            scan_tiles: f("scan_tiles")?,
+            tile_offsets: f("tile_offsets")?,
+            bin_scatter,
+            raster: f("raster")?,
+            group,
+            max_smem,
+            _module: module,
+        })
+    }
+
+    /// (name, registers, local bytes per thread, static shared bytes) for each kernel.
+    pub fn resources(&self) -> Vec<(String, i32, i32, i32)> {
+        let all: [(&str, &CudaFunction); 16] = [
+            ("prep_gaussians", &self.prep),
+            ("project_sh0", &self.project[0]),
+            ("project_sh1", &self.project[1]),
+            ("project_sh2", &self.project[2]),
+            ("project_sh3", &self.project[3]),
+            ("sort_upsweep", &self.sort_upsweep),
+            ("sort_downsweep", &self.sort_downsweep),
+            ("scan_reduce", &self.scan_reduce),
+            ("scan_sums", &self.scan_sums),
+            ("scan_apply", &self.scan_apply),
+            ("bin_count", &self.bin_count),
+            ("tile_totals", &self.tile_totals),
+            ("scan_tiles", &self.scan_tiles),
+            ("tile_offsets", &self.tile_offsets),
+            ("bin_scatter", &self.bin_scatter),
+            ("raster", &self.raster),
+        ];
+        all.iter()
+            .map(|(n, f)| {
+                (
+                    n.to_string(),
+                    f.num_regs().unwrap_or(-1),
+                    f.local_size_bytes().unwrap_or(-1),
+                    f.shared_size_bytes().unwrap_or(-1),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Kernel argument list: pointers to the values, as cuLaunchKernel wants them.
+struct Args {
+    vals: Vec<u64>,
+}
+
+impl Args {
+    fn new() -> Args {
+        Args {
+            vals: Vec::with_capacity(16),
+        }
+    }
+    /// 32-bit scalar.
+    fn u(mut self, v: u32) -> Args {
+        self.vals.push(v as u64);
+        self
+    }
+    /// Device pointer.
+    fn p(mut self, v: CUdeviceptr) -> Args {
+        self.vals.push(v);
+        self
+    }
+}
+
+fn launch(
+    f: &CudaFunction,
+    stream: &CudaStream,
+    grid: (u32, u32, u32),
+    block: u32,
+    smem: u32,
+    args: Args,
+    sizes: &[u8],
+) -> Result<(), RenderError> {
+    // Each argument lives in its own u64 slot; 32-bit scalars read the low half (little endian).
+    debug_assert_eq!(sizes.len(), args.vals.len());
+    let mut vals = args.vals;
+    let mut ptrs: Vec<*mut c_void> = vals
+        .iter_mut()
+        .map(|v| v as *mut u64 as *mut c_void)
+        .collect();
+    if grid.0 == 0 || grid.1 == 0 || grid.2 == 0 {
+        return Ok(());
+    }
+    // SAFETY: arguments match the kernel signatures in splat.cu (checked by the tests); every
+    // pointer refers to a live allocation large enough for the launch's indices.
+    unsafe {
+        result::launch_kernel(
+            f.cu_function(),
+            grid,
+            (block, 1, 1),
+            smem,
+            stream.cu_stream(),
+            &mut ptrs,
+        )
+    }
+    .map_err(|e| gpu_err("kernel launch", e))
+}
+
+/// An asset resident on the device.
+pub struct DeviceSplats {
+    pub(crate) n: u32,
+    pub(crate) degree: u8,
+    pub(crate) sh_stride: u32,
+    pub(crate) antialiased: bool,
+    raw: DevBuf,
+    pos_op: DevBuf,
+    cov_a: DevBuf,
+    cov_b: DevBuf,
+    sh: DevBuf,
+}
+
+impl DeviceSplats {
+    pub fn len(&self) -> usize {
+        self.n as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+}
+
+/// Timings of one batch's stages (device events), in milliseconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimes {
+    pub project: f32,
+    pub sort: f32,
+    pub bin: f32,
+    pub raster: f32,
+    pub download: f32,
+    /// (view, tile) pairs of the batch.
+    pub pairs: u64,
+}
+
+/// Per-launch device times of a profiled batch: (stage, kernel, ms), in launch order.
+pub type KernelTimes = Vec<(&'static str, &'static str, f32)>;
+
+/// One stream and everything a batch needs; reused across calls.
+pub(crate) struct Worker {
+    ctx: Arc<CudaContext>,
+    pub stream: Arc<CudaStream>,
+    staging: Pinned,
+    meta_host: Pinned,
+    status_host: Pinned,
+    pub out_host: Pinned,
+    meta: DevBuf,
+    /// Colour and box half-sizes, 16 bytes per (view, gaussian).
+    rec: DevBuf,
+    depth: DevBuf,
+    /// Bucketing records (mean, r2, conic, tile rect), 32 bytes per (view, gaussian).
+    rect: DevBuf,
+    keys_a: DevBuf,
+    vals_a: DevBuf,
+    keys_b: DevBuf,
+    vals_b: DevBuf,
+    hist: DevBuf,
+    scan_tmp: DevBuf,
+    counts: DevBuf,
+    wcounts: DevBuf,
+    hits: DevBuf,
+    totals: DevBuf,
+    starts: DevBuf,
+    pairs: DevBuf,
+    pair_capacity: u64,
+    out: DevBuf,
+    pub poison_output: bool,
+    marks: Option<Vec<(&'static str, &'static str, CudaEvent)>>,
+    pub last_kernels: KernelTimes,
+}
+
+/// Layout of one pass (views of one launch sequence).
+struct PassLayout {
+    views: Vec<ViewGpu>,
+    pixels: u64,
+    tiles_total: u32,
+    max_tiles: u32,
+}
+
+fn layout(views: &[View], first_pixel: u64) -> PassLayout {
+    let mut out = Vec::with_capacity(views.len());
+    let (mut pix, mut tiles, mut max_tiles) = (first_pixel, 0u32, 0u32);
+    for v in views {
+        let p = ViewParams::new(&v.camera);
+        let nt = p.tiles_x * p.tiles_y;
+        out.push(ViewGpu {
+            pix_offset: pix,
+            rot: [
+                p.rot[0][0],
+                p.rot[0][1],
+                p.rot[0][2],
+                p.rot[1][0],
+                p.rot[1][1],
+                p.rot[1][2],
+                p.rot[2][0],
+                p.rot[2][1],
+                p.rot[2][2],
+            ],
+            trans: p.trans,
+            fx: p.fx,
+            fy: p.fy,
+            cx: p.cx,
+            cy: p.cy,
+            tan_fovx: p.tan_fovx,
+            tan_fovy: p.tan_fovy,
+            near: p.near,
+            cam: p.cam_pos,
+            width: p.width,
+            height: p.height,
+            tiles_x: p.tiles_x,
+            tiles_y: p.tiles_y,
+            tile_offset: tiles,
+            bg: v.background.map(|b| b as f32 / 255.0),
+        });
+        pix += p.width as u64 * p.height as u64;
+        tiles += nt;
+        max_tiles = max_tiles.max(nt);
+    }
+    PassLayout {
+        views: out,
+        pixels: pix - first_pixel,
+        tiles_total: tiles,
+        max_tiles,
+    }
+}
+
+/// Device bytes a pass of `nviews` views needs per gaussian-view (records, depth, rect, sort).
+const BYTES_PER_GAUSSIAN_VIEW: u64 = 16 + 4 + 32 + 16 + 16 + 4;
+
+/// Views per pass that fit in `budget` bytes for `n` gaussians (at least 1).
+pub(crate) fn views_per_pass(n: u64, budget: u64) -> usize {
+    let per_view = n.max(1) * (BYTES_PER_GAUSSIAN_VIEW + 8) + (8 << 20);
+    ((budget / per_view) as usize).clamp(1, MAX_VIEWS_PER_PASS)
+}
+
+impl Worker {
+    pub fn new(ctx: &Arc<CudaContext>) -> Result<Worker, RenderError> {
+        let stream = ctx.new_stream().map_err(|e| gpu_err("cuStreamCreate", e))?;
+        let d = || DevBuf::empty(ctx);
+        Ok(Worker {
+            ctx: ctx.clone(),
+            stream,
+            staging: Pinned::empty(ctx, sys::CU_MEMHOSTALLOC_WRITECOMBINED),
+            meta_host: Pinned::empty(ctx, 0),
+            status_host: Pinned::empty(ctx, 0),
+            out_host: Pinned::empty(ctx, 0),
+            meta: d(),
+            rec: d(),
+            depth: d(),
+            rect: d(),
+            keys_a: d(),
+            vals_a: d(),
+            keys_b: d(),
+            vals_b: d(),
+            hist: d(),
+            scan_tmp: d(),
+            counts: d(),
+            wcounts: d(),
+            hits: d(),
+            totals: d(),
+            starts: d(),
+            pairs: d(),
+            pair_capacity: 0,
+            out: d(),
+            poison_output: false,
+            marks: None,
+            last_kernels: Vec::new(),
+        })
+    }
+
+    /// Uploads `splats` (through pinned staging) and prepares the per-gaussian arrays.
+    pub fn upload(
+        &mut self,
+        k: &Kernels,
+        splats: &Splats,
+        max_degree: u8,
+        antialiased: bool,
+    ) -> Result<DeviceSplats, RenderError> {
+        self.ctx
+            .bind_to_thread()
+            .map_err(|e| gpu_err("binding context", e))?;
+        let n = splats.len();
+        if n as u64 >= u32::MAX as u64 / 64 {
+            return Err(RenderError::InvalidView(format!(
+                "{n} gaussians is over the CUDA renderer's limit"
+            )));
+        }
+        let rest_in = splats.rest_coeffs();
+        let degree = splats.sh_degree.min(max_degree).min(3);
+        let rest_used = rest_coeffs(degree);
+        let sh_stride = ((1 + rest_used) * 3).next_multiple_of(4);
+        // Raw layout: positions, log_scales, rotations, opacity, dc, rest (f32 each).
+        let parts: [(&[f32], usize); 6] = [
+            (bytemuck::cast_slice(&splats.positions), 0),
+            (bytemuck::cast_slice(&splats.log_scales), 0),
+            (bytemuck::cast_slice(&splats.rotations), 0),
+            (&splats.opacity_logits, 0),
+            (bytemuck::cast_slice(&splats.sh_dc), 0),
+            (&splats.sh_rest, 0),
+        ];
+        let mut offsets = [0usize; 6];
+        let mut total = 0usize;
+        for (i, (p, _)) in parts.iter().enumerate() {
+            offsets[i] = total;
+            total += p.len().next_multiple_of(64);
+        }
+        let bytes = total * 4;
+        self.staging.ensure(bytes)?;
+        {
+            let dst = self.staging.slice_mut(bytes);
+            let dst: &mut [f32] = bytemuck::cast_slice_mut(dst);
+            for (i, (p, _)) in parts.iter().enumerate() {
+                let d = &mut dst[offsets[i]..offsets[i] + p.len()];
+                d.par_chunks_mut(1 << 16)
+                    .zip(p.par_chunks(1 << 16))
+                    .for_each(|(a, b)| a.copy_from_slice(b));
+            }
+        }
+        let mut dev = DeviceSplats {
+            n: n as u32,
+            degree,
+            sh_stride: sh_stride as u32,
+            antialiased,
+            raw: DevBuf::empty(&self.ctx),
+            pos_op: DevBuf::empty(&self.ctx),
+            cov_a: DevBuf::empty(&self.ctx),
+            cov_b: DevBuf::empty(&self.ctx),
+            sh: DevBuf::empty(&self.ctx),
+        };
+        dev.raw.ensure(bytes)?;
+        dev.pos_op.ensure(n * 16)?;
+        dev.cov_a.ensure(n * 16)?;
+        dev.cov_b.ensure(n * 8)?;
+        dev.sh.ensure(n * sh_stride * 4)?;
+        let cs = self.stream.cu_stream();
+        // SAFETY: pinned source of `bytes` bytes, device buffer of at least that size; the
+        // stream is synchronised before the staging buffer is written again.
+        unsafe { result::memcpy_htod_async(dev.raw.ptr, self.staging.slice(bytes), cs) }
+            .map_err(|e| gpu_err("upload", e))?;
+        let at = |i: usize| dev.raw.at(offsets[i] * 4);
+        self.go(
+            "upload",
+            "prep",
+            &k.prep,
+            ((n as u32).div_ceil(256), 1, 1),
+            256,
+            0,
+            Args::new()
+                .u(n as u32)
+                .p(at(0))
+                .p(at(1))
+                .p(at(2))
+                .p(at(3))
+                .p(at(4))
+                .p(at(5))
+                .u(rest_in as u32)
+                .u(rest_used as u32)
+                .u(sh_stride as u32)
+                .p(dev.pos_op.ptr)
+                .p(dev.cov_a.ptr)
+                .p(dev.cov_b.ptr)
+                .p(dev.sh.ptr),
+            &[4, 8, 8, 8, 8, 8, 8, 4, 4, 4, 8, 8, 8, 8],
+        )?;
+        Ok(dev)
+    }
+
+    /// Renders `views` (at most MAX_VIEWS_PER_PASS) of a resident asset into `out_host` as
+    /// RGBA8, views back to back. Returns stage times when `profile` is set.
+    pub fn render(
+        &mut self,
+        k: &Kernels,
+        s: &DeviceSplats,
+        views: &[View],
+        profile: bool,
+    ) -> Result<Option<StageTimes>, RenderError> {
+        self.ctx
+            .bind_to_thread()
+            .map_err(|e| gpu_err("binding context", e))?;
+        let lay = layout(views, 0);
+        let nv = lay.views.len() as u32;
+        let n = s.n;
+        let cs = self.stream.cu_stream();
+        let ev = |st: &CudaStream| -> Result<Option<CudaEvent>, RenderError> {
+            if profile {
+                st.record_event(Some(sys::CUevent_flags::CU_EVENT_DEFAULT))
+                    .map(Some)
+                    .map_err(|e| gpu_err("event", e))
+            } else {
+                Ok(None)
+            }
+        };
+
+        // Metadata: views, per-view depth range (min, max), status (u64 total pairs).
+        let views_bytes = lay.views.len() * 128;
+        let minmax_off = views_bytes;
+        let status_off = (minmax_off + 8 * lay.views.len()).next_multiple_of(8);
+        let meta_bytes = status_off + 8;
+        self.meta_host.ensure(meta_bytes)?;
+        {
+            let h = self.meta_host.slice_mut(meta_bytes);
+            h[..views_bytes].copy_from_slice(bytemuck::cast_slice(&lay.views));
+            let mm: &mut [u32] = bytemuck::cast_slice_mut(&mut h[minmax_off..status_off]);
+            for pair in mm.chunks_exact_mut(2) {
+                pair[0] = u32::MAX;
+                pair[1] = 0;
+            }
+            h[status_off..].fill(0);
+        }
+        self.meta.ensure(meta_bytes)?;
+        // SAFETY: pinned source, device destination of `meta_bytes`; synced before reuse.
+        unsafe { result::memcpy_htod_async(self.meta.ptr, self.meta_host.slice(meta_bytes), cs) }
+            .map_err(|e| gpu_err("upload views", e))?;
+        let views_ptr = self.meta.ptr;
+        let minmax_ptr = self.meta.at(minmax_off);
+        let status_ptr = self.meta.at(status_off);
+
+        let nvn = n as usize * nv as usize;
+        self.rec.ensure(nvn * 16)?;
+        self.depth.ensure(nvn * 4)?;
+        self.rect.ensure(nvn * 32)?;
+        self.keys_a.ensure(nvn * 4)?;
+        self.vals_a.ensure(nvn * 4)?;
+        self.keys_b.ensure(nvn * 4)?;
+        self.vals_b.ensure(nvn * 4)?;
+        let out_bytes = lay.pixels as usize * 4;
+        self.out.ensure(out_bytes)?;
+        self.out_host.ensure(out_bytes)?;
+        self.status_host.ensure(8)?;
+        if self.poison_output {
+            // SAFETY: device buffer of `out_bytes`.
+            unsafe { result::memset_d8_async(self.out.ptr, 0, out_bytes, cs) }
+                .map_err(|e| gpu_err("memset", e))?;
+        }
+
+        let e0 = ev(&self.stream)?;
+        self.marks = if profile { Some(Vec::new()) } else { None };
+        // 1. Projection.
+        self.go(
+            "project",
+            "project",
+            &k.project[s.degree as usize],
+            (n.div_ceil(256), 1, 1),
+            256,
+            0,
+            Args::new()
+                .u(n)
+                .u(nv)
+                .p(views_ptr)
+                .p(s.pos_op.ptr)
+                .p(s.cov_a.ptr)
+                .p(s.cov_b.ptr)
+                .p(s.sh.ptr)
+                .u(s.sh_stride)
+                .u(s.antialiased as u32)
+                .p(self.rec.ptr)
+                .p(self.depth.ptr)
+                .p(self.rect.ptr)
+                .p(minmax_ptr),
+            &[4, 4, 8, 8, 8, 8, 8, 4, 4, 8, 8, 8, 8],
+        )?;
+        let e1 = ev(&self.stream)?;
+
+        // 2. Per-view depth sort: four 8-bit passes over 32-bit keys (the fourth is a copy for
+        // views whose depths span fewer than 2^24 float values).
+        let nb = n.div_ceil(SORT_TILE);
+        let hist_len = nv as usize * 256 * nb as usize;
+        self.hist.ensure(hist_len * 4)?;
+        for pass in 0..4u32 {
+            let (a, b) = (
+                (self.keys_a.ptr, self.vals_a.ptr),
+                (self.keys_b.ptr, self.vals_b.ptr),
+            );
+            let ((kin, vin), (kout, vout)) = match pass {
+                0 => ((0, 0), a),
+                1 | 3 => (a, b),
+                _ => (b, a),
+            };
+            self.go(
+                "sort",
+                "sort_upsweep",
+                &k.sort_upsweep,
+                (nb, nv, 1),
+                256,
+                0,
+                Args::new()
+                    .u(n)
+                    .u(pass)
+                    .p(self.depth.ptr)
+                    .p(minmax_ptr)
+                    .p(kin)
+                    .p(self.hist.ptr),
+                &[4, 4, 8, 8, 8, 8],
+            )?;
+            self.scan(k, self.hist.ptr, hist_len as u32)?;
+            self.go(
+                "sort",
+                "sort_downsweep",
+                &k.sort_downsweep,
+                (nb, nv, 1),
+                256,
+                0,
+                Args::new()
+                    .u(n)
+                    .u(pass)
+                    .u((pass == 3) as u32)
+                    .p(self.depth.ptr)
+                    .p(minmax_ptr)
+                    .p(kin)
+                    .p(vin)
+                    .p(self.hist.ptr)
+                    .p(kout)
+                    .p(vout),
+                &[4, 4, 4, 8, 8, 8, 8, 8, 8, 8],
+            )?;
+        }
+        let sorted = self.vals_b.ptr;
+        let e2 = ev(&self.stream)?;
+
+        // 3. Stable bucketing into (view, tile) ranges.
+        let group = k.group.min(lay.max_tiles.next_multiple_of(2)).max(2);
+        let groups = lay.max_tiles.div_ceil(group);
+        // SN17_BIN_CHUNK / SN17_BIN_SMEM: tuning experiments (entries per bucketing block, and
+        // shared memory per bin_scatter block, which caps the blocks resident per SM).
+        let env_u32 = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u32>().ok());
+        let mut chunk = env_u32("SN17_BIN_CHUNK")
+            .unwrap_or(2048)
+            .clamp(256, 1 << 15);
+        while (n.div_ceil(chunk) as u64) * lay.tiles_total as u64 > (48 << 20) && chunk < (1 << 15)
+        {
+            chunk *= 2;
+        }
+        let nchunks = n.div_ceil(chunk).max(1);
+        let counts_len = nchunks as usize * lay.tiles_total as usize;
+        self.counts.ensure(counts_len * 4)?;
+        self.wcounts.ensure(counts_len * 16)?;
+        self.hits.ensure(nvn * 16)?;
+        self.totals.ensure(lay.tiles_total as usize * 4)?;
+        self.starts.ensure((lay.tiles_total as usize + 1) * 4)?;
+        self.go(
+            "bin",
+            "bin_count",
+            &k.bin_count,
+            (nchunks, nv, groups),
+            256,
+            group * 16,
+            Args::new()
+                .u(n)
+                .u(chunk)
+                .u(nchunks)
+                .u(group)
+                .p(views_ptr)
+                .p(sorted)
+                .p(self.rect.ptr)
+                .p(self.hits.ptr)
+                .p(self.wcounts.ptr),
+            &[4, 4, 4, 4, 8, 8, 8, 8, 8],
+        )?;
+        let tgrid = (lay.max_tiles.div_ceil(256), nv, 1);
+        self.go(
+            "bin",
+            "tile_totals",
+            &k.tile_totals,
+            tgrid,
+            256,
+            0,
+            Args::new()
+                .u(nchunks)
+                .p(views_ptr)
+                .p(self.wcounts.ptr)
+                .p(self.totals.ptr),
+            &[4, 8, 8, 8],
+        )?;
+        self.go(
+            "bin",
+            "scan_tiles",
+            &k.scan_tiles,
+            (1, 1, 1),
+            1024,
+            0,
+            Args::new()
+                .p(self.totals.ptr)
+                .u(lay.tiles_total)
+                .p(self.starts.ptr)
+                .p(status_ptr),
+            &[8, 4, 8, 8],
+        )?;
+        self.go(
+            "bin",
+            "tile_offsets",
+            &k.tile_offsets,
+            tgrid,
+            256,
+            0,
+            Args::new()
+                .u(nchunks)
+                .p(views_ptr)
+                .p(self.starts.ptr)
+                .p(self.wcounts.ptr)
+                .p(self.counts.ptr),
+            &[4, 8, 8, 8, 8],
+        )?;
+        if self.pair_capacity == 0 {
+            let guess = (nvn as u64 * 6).clamp(1 << 20, 1 << 30);
+            self.pairs.ensure(guess as usize * 4)?;
+            self.pair_capacity = guess;
+        }
+        let mut attempt = 0;
+        loop {
+            self.go(
+                "bin",
+                "bin_scatter",
+                &k.bin_scatter,
+                (nchunks, nv, groups),
+                BIN_WARPS * 32,
+                (group * BIN_SMEM_PER_TILE)
+                    .max(env_u32("SN17_BIN_SMEM").unwrap_or(0).min(k.max_smem)),
+                Args::new()
+                    .u(n)
+                    .u(chunk)
+                    .u(nchunks)
+                    .u(group)
+                    .p(views_ptr)
+                    .p(sorted)
+                    .p(self.rect.ptr)
+                    .p(self.hits.ptr)
+                    .p(self.wcounts.ptr)
+                    .p(self.counts.ptr)
+                    .u(self.pair_capacity.min(u32::MAX as u64) as u32)
+                    .p(self.pairs.ptr),
+                &[4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 4, 8],
+            )?;
+            let e3 = ev(&self.stream)?;
+            // 4. Rasterization.
+            self.go(
+                "raster",
+                "raster",
+                &k.raster,
+                (lay.max_tiles, nv, 1),
+                TILE * TILE,
+                0,
+                Args::new()
+                    .u(n)
+                    .p(views_ptr)
+                    .p(self.starts.ptr)
+                    .p(self.pairs.ptr)
+                    .u(self.pair_capacity.min(u32::MAX as u64) as u32)
+                    .p(self.rect.ptr)
+                    .p(self.rec.ptr)
+                    .p(self.out.ptr),
+                &[4, 8, 8, 8, 4, 8, 8, 8],
+            )?;
+            let e4 = ev(&self.stream)?;
+            // SAFETY: pinned destinations sized by `ensure`; read only after the sync below.
+            unsafe {
+                result::memcpy_dtoh_async(self.out_host.slice_mut(out_bytes), self.out.ptr, cs)
+            }
+            .map_err(|e| gpu_err("download", e))?;
+            // SAFETY: as above, 8 bytes.
+            unsafe { result::memcpy_dtoh_async(self.status_host.slice_mut(8), status_ptr, cs) }
+                .map_err(|e| gpu_err("download status", e))?;
+            let e5 = ev(&self.stream)?;
+            self.stream
+                .synchronize()
+                .map_err(|e| gpu_err("rendering", e))?;
+            let needed = u64::from_le_bytes(
+                self.status_host.slice(8)[..8]
+                    .try_into()
+                    .unwrap_or([0xff; 8]),
+            );
+            if needed <= self.pair_capacity {
+                let times = match (e0, e1, e2, e3, e4, e5) {
+                    (Some(a), Some(b), Some(c), Some(d), Some(e), Some(f)) => {
+                        let t = |x: &CudaEvent, y: &CudaEvent| x.elapsed_ms(y).unwrap_or(f32::NAN);
+                        let mut prev = &a;
+                        let mut ks = Vec::new();
+                        if let Some(marks) = self.marks.as_ref() {
+                            for (stage, name, ev) in marks {
+                                ks.push((*stage, *name, t(prev, ev)));
+                                prev = ev;
+                            }
+                        }
+                        self.last_kernels = ks;
+                        Some(StageTimes {
+                            project: t(&a, &b),
+                            sort: t(&b, &c),
+                            bin: t(&c, &d),
+                            raster: t(&d, &e),
+                            download: t(&e, &f),
+                            pairs: needed,
+                        })
+                    }
+                    _ => None,
+                };
+                self.marks = None;
+                return Ok(times);
+            }
+            attempt += 1;
+            if attempt > 1 || needed >= u32::MAX as u64 {
+                return Err(RenderError::GpuBufferTooLarge {
+                    needed: needed * 4,
+                    limit: u32::MAX as u64 * 4,
+                });
+            }
+            let cap = needed + needed / 4 + 1024;
+            tracing::debug!("pair buffer grows to {cap} pairs");
+            self.pairs.ensure(cap as usize * 4)?;
+            self.pair_capacity = cap;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn go(
+        &mut self,
+        stage: &'static str,
+        name: &'static str,
+        f: &CudaFunction,
+        grid: (u32, u32, u32),
+        block: u32,
+        smem: u32,
+        args: Args,
+        sizes: &[u8],
+    ) -> Result<(), RenderError> {
+        launch(f, &self.stream, grid, block, smem, args, sizes)?;
+        if let Some(m) = self.marks.as_mut() {
+            let e = self
+                .stream
+                .record_event(Some(sys::CUevent_flags::CU_EVENT_DEFAULT))
+                .map_err(|e| gpu_err("event", e))?;
+            m.push((stage, name, e));
+        }
+        Ok(())
+    }
+
+    /// In-place exclusive scan of `len` u32 at `ptr`.
+    fn scan(&mut self, k: &Kernels, ptr: CUdeviceptr, len: u32) -> Result<(), RenderError> {
+        let nb = len.div_ceil(SCAN_TILE).max(1);
+        self.scan_tmp.ensure(nb as usize * 4)?;
+        self.go(
+            "sort",
+            "scan_reduce",
+            &k.scan_reduce,
+            (nb, 1, 1),
+            256,
+            0,
+            Args::new().p(ptr).u(len).p(self.scan_tmp.ptr),
+            &[8, 4, 8],
+        )?;
+        self.go(
+            "sort",
+            "scan_sums",
+            &k.scan_sums,
+            (1, 1, 1),
+            256,
+            0,
+            Args::new().p(self.scan_tmp.ptr).u(nb),
+            &[8, 4],
+        )?;
+        self.go(
+            "sort",
+            "scan_apply",
+            &k.scan_apply,
+            (nb, 1, 1),
+            256,
+            0,
+            Args::new().p(ptr).u(len).p(self.scan_tmp.ptr),
+            &[8, 4, 8],
+        )
+    }
+
+    /// The RGBA8 bytes of the last render (all views back to back).
+    pub fn output(&self, bytes: usize) -> &[u8] {
+        self.out_host.slice(bytes)
+    }
+}
+
+/// Pixels of `views` (for slicing the output).
+pub(crate) fn pixel_counts(views: &[View]) -> Vec<usize> {
+    views
+        .iter()
+        .map(|v| v.camera.width as usize * v.camera.height as usize)
+        .collect()
+}
