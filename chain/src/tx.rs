@@ -37,6 +37,11 @@ impl PairSigner {
     pub fn account(&self) -> Account {
         self.account
     }
+
+    /// An sr25519 signature of `message` (gossip envelopes; transactions go through subxt).
+    pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.pair.sign(message).0
+    }
 }
 
 impl std::fmt::Debug for PairSigner {

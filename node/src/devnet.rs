@@ -12,6 +12,7 @@ pub mod chain;
 pub mod demo;
 pub mod judge;
 pub mod miner;
+pub mod network;
 pub mod static_server;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,10 @@ use crate::engine::round::{Clock, EngineConfig, RoundEngine, Step};
 use crate::engine::{leader, schedule};
 use chain::DevChain;
 use miner::{Behaviour, DevMiner};
+use sn17_node::gossip::message::{
+    LeaderChange, RoundResult as GossipResult, RoundSeed, SubmissionManifest,
+};
+use sn17_node::gossip::Payload;
 
 /// The devnet validator's download cap per output file.
 pub const MAX_OUTPUT_BYTES: u64 = 4 << 20;
@@ -114,6 +119,9 @@ pub struct Summary {
     pub weights_on_chain: Vec<(u16, u16)>,
     pub state_repo: PathBuf,
     pub remote: PathBuf,
+    pub explorer_url: String,
+    /// `GET /api/rounds` of the devnet's explorer at the end (what the gossip delivered).
+    pub explorer_rounds: serde_json::Value,
     pub stage_seconds: Vec<(String, f64)>,
     pub total_seconds: f64,
 }
@@ -308,6 +316,11 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
         "subnet {netuid} ready: validator uid {vuid}, {} miners",
         miners.len()
     ));
+    let network = network::DevNetwork::start(&client, netuid, &dir).await?;
+    timer.lap(&format!(
+        "gossip and explorer up ({})",
+        network.explorer_url
+    ));
 
     // Competition state: round 0 opens now and its reveal window closes a few blocks after the
     // miners' commitments.
@@ -435,7 +448,19 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
         match &step {
             Step::Advanced { round, from, to } => {
                 timer.lap(&format!("round {round}: {from} → {to}"));
-                if to == "open" && *round + 1 >= args.rounds {
+                let head = client.head().await?.number;
+                if to == "miner_generation" {
+                    let seed = round_seed(&engine.repo, *round, &remote_url)?;
+                    network.publish(&vhot, head, Payload::Seed(seed)).await?;
+                }
+                if from == "finalizing" {
+                    // The stage moved on to the next round; the result is the previous one's.
+                    let done = round.saturating_sub(1);
+                    for payload in round_outcome(&engine.repo, done)? {
+                        network.publish(&vhot, head, payload).await?;
+                    }
+                }
+                if to == "open" && *round >= args.rounds {
                     break;
                 }
             }
@@ -446,9 +471,17 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
                 ..
             } => {
                 if stage.as_str() == "miner_generation" && generated_for != Some(*round) {
-                    generate_outputs(&engine.repo, *round, &miners, &prompt_dir)?;
+                    let manifests = generate_outputs(&engine.repo, *round, &miners, &prompt_dir)?;
                     generated_for = Some(*round);
-                    timer.lap(&format!("round {round}: miners generated"));
+                    let head = client.head().await?.number;
+                    for (m, manifest) in manifests {
+                        network
+                            .publish(&m.hotkey, head, Payload::Manifest(manifest))
+                            .await?;
+                    }
+                    timer.lap(&format!(
+                        "round {round}: miners generated and published manifests"
+                    ));
                 }
                 advance_to(&chain, &clock, *b).await?;
             }
@@ -487,7 +520,18 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
     let weights_on_chain = client.stored_weights(netuid, vuid, head).await?;
     timer.lap("weights set on chain");
 
-    let summary = summarize(
+    let last_round = args.rounds.saturating_sub(1);
+    let explorer_rounds = network
+        .api_until("rounds", |v| {
+            v.as_array().is_some_and(|rows| {
+                rows.iter().any(|r| {
+                    r["round"].as_u64() == Some(last_round)
+                        && r["results"].as_u64().unwrap_or(0) > 0
+                })
+            })
+        })
+        .await?;
+    let mut summary = summarize(
         &engine,
         &args,
         netuid,
@@ -501,17 +545,19 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
         chain.url(),
         &mut timer,
     )?;
+    summary.explorer_url = network.explorer_url.clone();
+    summary.explorer_rounds = explorer_rounds;
     Ok(summary)
 }
 
 /// The miners read the round's seed and prompts (from the state repository, as gossip would
 /// deliver them) and generate their outputs.
-fn generate_outputs(
+fn generate_outputs<'m>(
     repo: &GitBatcher,
     round: u64,
-    miners: &[DevMiner],
+    miners: &'m [DevMiner],
     prompt_dir: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(&'m DevMiner, SubmissionManifest)>> {
     let prompts: Prompts = repo
         .read(&layout::round_file(round, layout::PROMPTS))?
         .context("the round has no prompts.txt")?;
@@ -525,10 +571,64 @@ fn generate_outputs(
             .with_context(|| format!("prompt image {stem}"))?;
         inputs.push((stem, png));
     }
+    let mut manifests = Vec::new();
     for m in miners {
-        m.generate(&inputs, seed.0)?;
+        let files = m.generate(&inputs, seed.0)?;
+        if files.is_empty() || m.behaviour == Behaviour::MalformedCommitment {
+            continue;
+        }
+        manifests.push((
+            m,
+            SubmissionManifest {
+                round,
+                miner: m.hotkey.account().0,
+                repo: m.repo.clone(),
+                commit: m.commit(),
+                cdn_url: m.cdn.url().to_string(),
+                files,
+            },
+        ));
     }
-    Ok(())
+    Ok(manifests)
+}
+
+/// The gossip form of a round's seed, read back from the state repository.
+fn round_seed(repo: &GitBatcher, round: u64, remote: &str) -> anyhow::Result<RoundSeed> {
+    let seed: Seed = repo
+        .read(&layout::round_file(round, layout::SEED))?
+        .context("the round has no seed.json")?;
+    let schedule: sn17_storage::state_repo::Schedule = repo
+        .read(&layout::round_file(round, layout::SCHEDULE))?
+        .context("the round has no schedule.json")?;
+    let prompts = repo
+        .read_bytes(&layout::round_file(round, layout::PROMPTS))?
+        .context("the round has no prompts.txt")?;
+    let count = Prompts::parse(&String::from_utf8_lossy(&prompts)).0.len();
+    use sha2::Digest as _;
+    Ok(RoundSeed {
+        round,
+        seed: seed.0,
+        drand_round: None,
+        schedule: (&schedule).into(),
+        prompts_sha256: sha2::Sha256::digest(&prompts).into(),
+        prompts_count: u32::try_from(count).unwrap_or(u32::MAX),
+        prompts_url: format!("{remote}/rounds/{round}/prompts.txt"),
+    })
+}
+
+/// The round's result (`winner.json`) and the newest `leader.json` entry, as gossip payloads.
+fn round_outcome(repo: &GitBatcher, round: u64) -> anyhow::Result<Vec<Payload>> {
+    let mut out = Vec::new();
+    let winner: Option<sn17_storage::state_repo::RoundResult> =
+        repo.read(&layout::round_file(round, layout::WINNER))?;
+    if let Some(w) = winner {
+        out.push(Payload::Result(GossipResult::from_winner(round, &w)));
+    }
+    let leaders: Option<Vec<LeaderEntry>> = repo.read(layout::LEADER)?;
+    if let Some(last) = leaders.as_ref().and_then(|l| l.last()) {
+        out.push(Payload::Leader(LeaderChange::from_entry(round, last)));
+    }
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -600,6 +700,8 @@ fn summarize<C, J>(
         weights_on_chain,
         state_repo: dir.join("state"),
         remote: remote.to_path_buf(),
+        explorer_url: String::new(),
+        explorer_rounds: serde_json::Value::Null,
         stage_seconds: timer.stages.clone(),
         total_seconds: timer.started.elapsed().as_secs_f64(),
     })

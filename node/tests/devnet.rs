@@ -103,6 +103,21 @@ fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
     // A new leader holds weight 1.0, so the owner's 1 − w is zero and dropped.
     assert!(on_chain.len() <= 2, "leader and owner only: {on_chain:?}");
 
+    // The explorer received the round over gossip: the validator's seed and result, the honest
+    // miners' manifests, all signed and validated against the chain's metagraph.
+    let rounds = s["explorer_rounds"].as_array().expect("explorer rounds");
+    let r0 = rounds
+        .iter()
+        .find(|r| r["round"] == 0)
+        .unwrap_or_else(|| panic!("round 0 missing from the explorer: {rounds:?}"));
+    assert_eq!(r0["seeds"], 1, "{r0}");
+    assert_eq!(r0["results"], 1, "{r0}");
+    assert!(r0["manifests"].as_u64().unwrap_or(0) >= 3, "{r0}");
+    assert_eq!(r0["winner"].as_str(), Some(winner), "{r0}");
+    assert!(s["explorer_url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("http://127.0.0.1:")));
+
     // Every miner that delivered nothing usable has its named failure.
     let downloads = s["downloads"].as_object().expect("downloads");
     let reasons: Vec<String> = downloads

@@ -35,6 +35,10 @@ fn print_summary(s: &Summary) {
     }
     println!("weights (chain): {:?}", s.weights_on_chain);
     println!(
+        "explorer:      {} (rounds seen: {})",
+        s.explorer_url, s.explorer_rounds
+    );
+    println!(
         "state repo:    {} (pushed to {})",
         s.state_repo.display(),
         s.remote.display()

@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 use sn17_chain::commitments::Commitment404;
 use sn17_chain::{PairSigner, Subtensor};
 
+use sn17_node::gossip::message::FileHash;
+
 use super::demo;
 use super::static_server::StaticServer;
 
@@ -97,9 +99,13 @@ impl DevMiner {
         Ok(())
     }
 
-    /// Generates the round's outputs into the CDN folder.
-    pub fn generate(&self, prompts: &[(String, Vec<u8>)], seed: u32) -> anyhow::Result<usize> {
-        let mut written = 0;
+    /// Generates the round's outputs into the CDN folder; returns each file's SHA-256.
+    pub fn generate(
+        &self,
+        prompts: &[(String, Vec<u8>)],
+        seed: u32,
+    ) -> anyhow::Result<Vec<FileHash>> {
+        let mut written = Vec::new();
         for (stem, png) in prompts {
             let path = self.dir.join(format!("{stem}.ply"));
             match self.behaviour {
@@ -114,7 +120,11 @@ impl DevMiner {
                     std::fs::write(&path, ply)?;
                 }
             }
-            written += 1;
+            let bytes = std::fs::read(&path)?;
+            written.push(FileHash {
+                stem: stem.clone(),
+                sha256: Sha256::digest(&bytes).into(),
+            });
         }
         Ok(written)
     }
