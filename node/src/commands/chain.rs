@@ -11,6 +11,18 @@ use crate::cli::{ChainCommand, GlobalArgs};
 use crate::output;
 
 /// The version this binary reports in serve_axon (major·1e6 + minor·1e3 + patch).
+/// The wallet's hotkey account and its coldkey as a signer (registration and subnet creation).
+fn owner_keys(g: &GlobalArgs) -> anyhow::Result<(Account, sn17_chain::PairSigner)> {
+    let wallet = g.wallet()?;
+    let hotkey = Account(
+        wallet
+            .hotkey_public()
+            .context("reading the hotkey public key")?
+            .into(),
+    );
+    Ok((hotkey, super::coldkey_signer(&wallet)?))
+}
+
 fn own_version() -> u32 {
     let mut parts = env!("CARGO_PKG_VERSION")
         .split('.')
@@ -84,15 +96,8 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ChainCommand::Register { max_price } => {
-            let wallet = g.wallet()?;
-            let hotkey = Account(
-                wallet
-                    .hotkey_public()
-                    .context("reading the hotkey public key")?
-                    .into(),
-            );
+            let (hotkey, coldkey) = owner_keys(g)?;
             let client = g.connect().await?;
-            let coldkey = super::coldkey_signer(&wallet)?;
             let limit = max_price.map(|tao| (tao * 1e9).round() as u64);
             let outcome = client
                 .burned_register(netuid, &coldkey, &hotkey, limit)
@@ -113,15 +118,8 @@ pub async fn run(g: &GlobalArgs, cmd: ChainCommand) -> anyhow::Result<()> {
             }
         }
         ChainCommand::CreateSubnet => {
-            let wallet = g.wallet()?;
-            let hotkey = Account(
-                wallet
-                    .hotkey_public()
-                    .context("reading the hotkey public key")?
-                    .into(),
-            );
+            let (hotkey, coldkey) = owner_keys(g)?;
             let client = g.connect().await?;
-            let coldkey = super::coldkey_signer(&wallet)?;
             let (created, included) = client.create_subnet(&coldkey, &hotkey).await?;
             if g.json {
                 output::json(&serde_json::json!({ "netuid": created, "included": included }))

@@ -104,7 +104,17 @@ impl StateRepo {
     pub fn open_or_clone(path: impl AsRef<Path>, url: Option<&str>, branch: &str) -> Result<Self> {
         let path = path.as_ref();
         if path.join(".git").exists() || path.join("HEAD").exists() {
-            return Self::open(path, branch);
+            return match Self::open(path, branch) {
+                Ok(repo) => Ok(repo),
+                // A process killed inside `git init` leaves a `.git` that cannot be opened and
+                // holds no object: nothing to lose, so start it again.
+                Err(_) if !has_objects(&path.join(".git")) && !has_objects(path) => {
+                    tracing::warn!(path = %path.display(), "re-initialising a half-created git repository");
+                    let _ = std::fs::remove_dir_all(path.join(".git"));
+                    Self::open_or_clone(path, url, branch)
+                }
+                Err(e) => Err(e),
+            };
         }
         let Some(url) = url else {
             return Self::init(path, branch);
@@ -492,6 +502,21 @@ impl StateRepo {
             )
             .map_err(git_err("commit", &self.path))
     }
+}
+
+/// Whether a git directory holds any object (loose or packed).
+fn has_objects(git_dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(git_dir.join("objects")) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name == "info" {
+            return false;
+        }
+        std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some())
+    })
 }
 
 /// A process killed inside a ref or index update leaves `*.lock` files that make every later

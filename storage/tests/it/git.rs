@@ -281,3 +281,29 @@ fn paths_outside_the_repository_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_git_dir_left_half_created_by_a_killed_init_is_started_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state");
+    // What a process killed inside `git init` can leave: a `.git` with no HEAD and no objects.
+    std::fs::create_dir_all(path.join(".git/objects/info")).expect("mkdir");
+    std::fs::create_dir_all(path.join(".git/refs")).expect("mkdir");
+    let repo = StateRepo::open_or_clone(&path, None, "main").expect("re-initialised");
+    assert!(repo.head().expect("head").is_none());
+    let id = repo
+        .commit(&[("a.txt".to_string(), b"x".to_vec())], "first")
+        .expect("commit");
+    assert!(id.is_some());
+
+    // A repository with objects is never thrown away, even when it cannot be opened.
+    std::fs::remove_file(path.join(".git/HEAD")).expect("break HEAD");
+    assert!(StateRepo::open_or_clone(&path, None, "main").is_err());
+    assert!(
+        path.join(".git/objects")
+            .read_dir()
+            .expect("objects")
+            .count()
+            > 1
+    );
+}
