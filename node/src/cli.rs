@@ -36,6 +36,9 @@ pub struct GlobalArgs {
         env = "SN17_CHAIN_ENDPOINT"
     )]
     pub chain_endpoint: Option<String>,
+    /// Configuration file (TOML; default ~/.config/sn17/config.toml when it exists).
+    #[arg(long, global = true, env = "SN17_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Subnet id.
     #[arg(long, global = true, default_value_t = 17, env = "SN17_NETUID")]
     pub netuid: u16,
@@ -87,6 +90,9 @@ pub enum Command {
     /// Check a runtime's metadata against the interface sn17 relies on.
     #[command(subcommand)]
     Metadata(MetadataCommand),
+    /// The configuration file: `init` writes a commented default.
+    #[command(subcommand)]
+    Config(crate::commands::config::ConfigCommand),
     /// A whole competition round on one machine: chopsticks chain, validator, demo miners.
     Devnet(crate::devnet::DevnetArgs),
     /// Judge duels with 404's multi-stage VLM judge; DINOv3 embeddings.

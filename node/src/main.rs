@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod config;
 mod devnet;
 mod engine;
 mod output;
@@ -12,6 +13,17 @@ use sn17_node::{explorer, gossip};
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // The configuration file's settings become SN17_* variables before clap reads them.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(path) = config::locate(&args) {
+        match config::load(&path) {
+            Ok(pairs) => config::apply(&pairs),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let cli = cli::Cli::parse();
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

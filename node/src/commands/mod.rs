@@ -2,6 +2,7 @@
 
 mod chain;
 pub mod competition;
+pub mod config;
 pub mod db;
 mod devnet;
 pub mod explorer;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wallet(cmd) => wallet::run(g, cmd),
         Command::Chain(cmd) => chain::run(g, cmd).await,
         Command::Metadata(cmd) => metadata::run(g, cmd).await,
+        Command::Config(cmd) => config::run(g, cmd),
         Command::Devnet(args) => devnet::run(g, args).await,
         Command::Judge(cmd) => judge::run(g, cmd).await,
         Command::Competition(cmd) => competition::run(g, cmd).await,
