@@ -45,6 +45,8 @@ use sn17_node::gossip::Payload;
 
 /// The devnet validator's download cap per output file.
 pub const MAX_OUTPUT_BYTES: u64 = 4 << 20;
+/// Blocks between two commitments of one hotkey (the Commitments pallet's rate limit).
+const COMMITMENT_RATE_LIMIT: u64 = 100;
 /// The competition's (simulated) first day; the clock maps blocks onto it.
 const DAY0: &str = "2026-03-01";
 
@@ -210,10 +212,7 @@ impl Timer {
 
 /// Builds blocks up to `target` (the engine is waiting for it).
 async fn advance_to(chain: &DevChain, clock: &ChainClock, target: u64) -> anyhow::Result<()> {
-    let head = chain.head_number().await?;
-    if target > head {
-        chain.new_blocks(target - head).await?;
-    }
+    chain.advance_to(target).await?;
     clock.set_block(chain.head_number().await?);
     Ok(())
 }
@@ -436,6 +435,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
     };
 
     let mut generated_for: Option<u64> = None;
+    let mut results_published: Vec<u64> = Vec::new();
     let mut steps = 0u32;
     loop {
         engine
@@ -457,11 +457,24 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
                     // The stage moved on to the next round; the result is the previous one's.
                     let done = round.saturating_sub(1);
                     for payload in round_outcome(&engine.repo, done)? {
+                        if matches!(payload, Payload::Result(_)) {
+                            results_published.push(done);
+                        }
                         network.publish(&vhot, head, payload).await?;
                     }
                 }
                 if to == "open" && *round >= args.rounds {
                     break;
+                }
+                if to == "open" {
+                    // Miners commit again inside the new round's reveal window, as real miners
+                    // do, once the Commitments pallet's rate limit (100 blocks) has passed.
+                    let head = client.head().await?.number;
+                    advance_to(&chain, &clock, head + COMMITMENT_RATE_LIMIT + 1).await?;
+                    for m in &miners {
+                        m.publish(&client, netuid).await?;
+                    }
+                    timer.lap(&format!("round {round}: miners committed"));
                 }
             }
             Step::Wait {
@@ -520,13 +533,14 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
     let weights_on_chain = client.stored_weights(netuid, vuid, head).await?;
     timer.lap("weights set on chain");
 
-    let last_round = args.rounds.saturating_sub(1);
+    // Every result published has reached the explorer (it stores what the gossip delivers).
     let explorer_rounds = network
         .api_until("rounds", |v| {
-            v.as_array().is_some_and(|rows| {
-                rows.iter().any(|r| {
-                    r["round"].as_u64() == Some(last_round)
-                        && r["results"].as_u64().unwrap_or(0) > 0
+            results_published.iter().all(|done| {
+                v.as_array().is_some_and(|rows| {
+                    rows.iter().any(|r| {
+                        r["round"].as_u64() == Some(*done) && r["results"].as_u64().unwrap_or(0) > 0
+                    })
                 })
             })
         })

@@ -167,3 +167,50 @@ fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
     assert_eq!(rows.len(), unique.len(), "no duplicated matches: {matrix}");
     assert!(git(&clone, &["log", "--oneline"]).lines().count() >= 2);
 }
+
+#[test]
+fn a_second_round_lets_the_leader_defend_and_decays_its_weight() {
+    let Some(spec) = spec() else { return };
+    if !chopsticks_installed() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(BIN)
+        .args(["--json", "devnet", "--rounds", "2", "--prompts", "2"])
+        .args(["--view-size", "64", "--chain-spec"])
+        .arg(&spec)
+        .arg("--dir")
+        .arg(tmp.path().join("devnet"))
+        .output()
+        .expect("run sn17 devnet");
+    assert!(
+        out.status.success(),
+        "devnet failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).expect("summary json");
+    // Round 1 is a defence: the leader keeps its place with its weight decayed by 0.2, and the
+    // subnet owner's uid gets the rest (0.2 / 0.8 of the largest weight after upscaling).
+    let leaders = s["leaders"].as_array().expect("leaders");
+    let last = leaders.last().expect("leader");
+    assert_eq!(last["repo"], "devnet/miner-3", "{s:#}");
+    assert!(
+        (last["weight"].as_f64().expect("weight") - 0.8).abs() < 1e-9,
+        "{last}"
+    );
+    let weights = s["weights_on_chain"].as_array().expect("weights");
+    let values: Vec<u64> = weights.iter().map(|w| w[1].as_u64().expect("v")).collect();
+    let mut sorted = values.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![16384, 65535], "{weights:?}");
+    // The explorer saw both rounds' seeds and results.
+    let rounds = s["explorer_rounds"].as_array().expect("rounds");
+    for r in [0, 1] {
+        let row = rounds
+            .iter()
+            .find(|x| x["round"] == r)
+            .unwrap_or_else(|| panic!("round {r} missing: {rounds:?}"));
+        assert_eq!(row["seeds"], 1, "{row}");
+        assert_eq!(row["results"], 1, "{row}");
+    }
+}

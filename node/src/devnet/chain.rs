@@ -168,6 +168,27 @@ impl DevChain {
         Ok(())
     }
 
+    /// Builds blocks up to `target`: one by one for short waits, and for long ones (a round
+    /// starts the next day, 7200 blocks on) a single block numbered `target` (chopsticks'
+    /// `unsafeBlockHeight`), so a multi-round devnet takes seconds per round.
+    pub async fn advance_to(&self, target: u64) -> anyhow::Result<()> {
+        let head = self.head_number().await?;
+        if target <= head {
+            return Ok(());
+        }
+        if target - head <= 32 {
+            return self.new_blocks(target - head).await;
+        }
+        let _: Value = self
+            .rpc
+            .request(
+                "dev_newBlock",
+                vec![json!({ "count": 1, "unsafeBlockHeight": target })],
+            )
+            .await?;
+        Ok(())
+    }
+
     pub async fn head_number(&self) -> anyhow::Result<u64> {
         Ok(self.rpc.block_number(None).await?)
     }
