@@ -13,6 +13,7 @@ pub mod commitments;
 pub mod crv3;
 pub mod error;
 pub mod hyperparams;
+pub mod local;
 pub mod metadata_cache;
 pub mod metagraph;
 pub mod network;

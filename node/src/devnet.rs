@@ -8,7 +8,6 @@
 //! remote). Time is the chain's: the devnet builds the blocks the engine waits for, and its clock
 //! is anchored to block numbers (12 s a block), so a round takes seconds, not days.
 
-pub mod chain;
 pub mod demo;
 pub mod judge;
 pub mod miner;
@@ -36,8 +35,8 @@ use crate::engine::chain_view::SubtensorView;
 use crate::engine::download::{BlobStore, Fetcher};
 use crate::engine::round::{Clock, EngineConfig, RoundEngine, Step};
 use crate::engine::{leader, schedule};
-use chain::DevChain;
 use miner::{Behaviour, DevMiner};
+use sn17_chain::local::{install_chopsticks, LocalChain};
 use sn17_node::gossip::message::{
     LeaderChange, RoundResult as GossipResult, RoundSeed, SubmissionManifest,
 };
@@ -148,25 +147,15 @@ fn default_spec() -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
+/// The prompt pool: three prompts per prompt of a round, named by index and a hash.
 fn prompt_stems(n: u64) -> Vec<String> {
+    use sha2::Digest as _;
     (0..n.max(1) * 3)
         .map(|i| {
-            let h = sha2::Sha256::digest_str(&format!("sn17/devnet/prompt/{i}"));
+            let h = hex::encode(sha2::Sha256::digest(format!("sn17/devnet/prompt/{i}")));
             format!("devnet-{i:03}-{}", &h[..8])
         })
         .collect()
-}
-
-/// Hex SHA-256 of a string (small helper trait so call sites stay short).
-trait DigestStr {
-    fn digest_str(s: &str) -> String;
-}
-
-impl DigestStr for sha2::Sha256 {
-    fn digest_str(s: &str) -> String {
-        use sha2::Digest as _;
-        hex::encode(sha2::Sha256::digest(s.as_bytes()))
-    }
 }
 
 fn devnet_config(args: &DevnetArgs) -> anyhow::Result<(String, Config)> {
@@ -211,7 +200,7 @@ impl Timer {
 }
 
 /// Builds blocks up to `target` (the engine is waiting for it).
-async fn advance_to(chain: &DevChain, clock: &ChainClock, target: u64) -> anyhow::Result<()> {
+async fn advance_to(chain: &LocalChain, clock: &ChainClock, target: u64) -> anyhow::Result<()> {
     chain.advance_to(target).await?;
     clock.set_block(chain.head_number().await?);
     Ok(())
@@ -254,7 +243,8 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
     let prompt_host = static_server::StaticServer::start(prompt_dir.clone()).await?;
 
     // Chain.
-    let chain = DevChain::start(&spec, &dir.join("chain")).await?;
+    install_chopsticks().await?;
+    let chain = LocalChain::start_in(&spec, &dir.join("chain")).await?;
     eprintln!(
         "devnet: chain {} (log: {})",
         chain.url(),
@@ -290,7 +280,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
             1
         }
     };
-    chain.tune_subnet(netuid).await?;
+    chain.tune_subnet(netuid, 1, false).await?;
     chain.new_blocks(1).await?;
     client
         .burned_register(netuid, &vcold, &vhot.account(), None)

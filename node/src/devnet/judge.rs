@@ -67,17 +67,23 @@ fn render(
     }
 }
 
+/// Every prompt image and every side's rendered bundle of a round.
 struct Bundles {
     prompts: HashMap<String, ImageData>,
     /// (side key, stem) → bundle; the side key is a hotkey or `leader`.
     sides: HashMap<(String, String), Option<ViewBundle>>,
+}
+
+/// One match's view of [`Bundles`]: which side keys play left and right.
+struct MatchSides<'a> {
+    all: &'a Bundles,
     left: String,
     right: String,
 }
 
-impl BundleSource for Bundles {
+impl BundleSource for MatchSides<'_> {
     fn prompt<'a>(&'a self, case: &'a DuelCase) -> BoxFuture<'a, Option<ImageData>> {
-        let p = self.prompts.get(&case.name).cloned();
+        let p = self.all.prompts.get(&case.name).cloned();
         async move { p }.boxed()
     }
 
@@ -87,6 +93,7 @@ impl BundleSource for Bundles {
             Side::Right => &self.right,
         };
         let b = self
+            .all
             .sides
             .get(&(key.clone(), case.name.clone()))
             .cloned()
@@ -153,12 +160,7 @@ impl Judge for DevnetJudge {
         })
         .await
         .map_err(engine_err)??;
-        let mut bundles = Bundles {
-            prompts,
-            sides,
-            left: String::new(),
-            right: String::new(),
-        };
+        let bundles = Bundles { prompts, sides };
         let cases: Vec<DuelCase> = stems
             .iter()
             .map(|stem| DuelCase {
@@ -178,52 +180,33 @@ impl Judge for DevnetJudge {
             audit_repeats: ctx.config.audit_repeats() as u32,
             ..Default::default()
         };
-        let mut matrix = MatchMatrix::default();
         let audits = MatchMatrix::default();
-        let never = || false;
-        for _ in 0..=inputs.order.len() * (inputs.order.len() + 1) {
-            let t = timeline::derive(&inputs, &matrix, &audits);
-            // Qualification matches against the leader first, then timeline duels.
-            let next = t
-                .unqualified_pending
-                .first()
-                .map(|hk| (layout::LEADER_KEY.to_string(), hk.clone()))
-                .or_else(|| {
-                    t.entries
-                        .iter()
-                        .find(|e| e.status == timeline::EntryStatus::Pending)
-                        .map(|e| (e.defender.clone(), e.hotkey.clone()))
-                });
-            let Some((left, right)) = next else {
-                let matches = matrix
-                    .rows
-                    .iter()
-                    .map(|r| (r.left.clone(), r.right.clone(), r.margin))
-                    .collect();
-                return Ok(Some(DuelOutcome {
-                    matches,
-                    winner: t.winner,
-                }));
+        let (bundles, cases) = (&bundles, &cases);
+        let settled = timeline::settle(&inputs, &audits, |left, right| async move {
+            let sides = MatchSides {
+                all: bundles,
+                left: left.clone(),
+                right: right.clone(),
             };
-            bundles.left = left.clone();
-            bundles.right = right.clone();
             let report = run_match(
                 &*self.duel,
-                &bundles,
+                &sides,
                 &left,
                 &right,
-                &cases,
+                cases,
                 u64::from(seed),
-                &never,
+                &|| false,
             )
             .await
             .map_err(engine_err)?;
             tracing::info!(defender = %layout::hk10(&left), challenger = %layout::hk10(&right), margin = report.margin, "match played");
             if let Ok(mut p) = self.played.lock() {
-                p.push((left.clone(), right.clone(), report.margin));
+                p.push((left, right, report.margin));
             }
-            matrix.set(&left, &right, report.margin);
-        }
-        Err(engine_err("the timeline did not settle"))
+            Ok::<_, EngineError>(report.margin)
+        })
+        .await?;
+        let (matrix, winner) = settled.ok_or_else(|| engine_err("the timeline did not settle"))?;
+        Ok(Some(DuelOutcome::from_matrix(&matrix, winner)))
     }
 }

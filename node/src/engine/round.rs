@@ -92,6 +92,18 @@ pub struct DuelOutcome {
     pub winner: String,
 }
 
+impl DuelOutcome {
+    /// From a settled match matrix (see [`super::timeline::settle`]).
+    pub fn from_matrix(matrix: &MatchMatrix, winner: String) -> Self {
+        let matches = matrix
+            .rows
+            .iter()
+            .map(|r| (r.left.clone(), r.right.clone(), r.margin))
+            .collect();
+        Self { matches, winner }
+    }
+}
+
 /// Runs a round's duels (issue 6's judge plugs in here).
 pub trait Judge {
     /// `None` while the result is not ready.

@@ -237,38 +237,21 @@ impl Judge for SimJudge {
             };
             sim_margin(ctx.round, ctx.seed, left, right, delivered(right))
         };
-        let mut matrix = sn17_storage::state_repo::MatchMatrix::default();
-        for hk in &order {
-            matrix.set(layout::LEADER_KEY, hk, margin(layout::LEADER_KEY, hk));
-        }
         let inputs = timeline::TimelineInputs {
-            order: order.clone(),
+            order,
             win_margin: ctx.config.win_margin,
             audit_repeats: ctx.config.audit_repeats() as u32,
             ..Default::default()
         };
         let audits = sn17_storage::state_repo::MatchMatrix::default();
-        loop {
-            let t = timeline::derive(&inputs, &matrix, &audits);
-            let pending: Vec<_> = t
-                .entries
-                .iter()
-                .filter(|e| e.status == timeline::EntryStatus::Pending)
-                .collect();
-            let Some(e) = pending.first() else {
-                let matches = matrix
-                    .rows
-                    .iter()
-                    .map(|r| (r.left.clone(), r.right.clone(), r.margin))
-                    .collect();
-                return Ok(Some(DuelOutcome {
-                    matches,
-                    winner: t.winner,
-                }));
-            };
-            let m = margin(&e.defender, &e.hotkey);
-            matrix.set(&e.defender, &e.hotkey, m);
-        }
+        let settled = timeline::settle(&inputs, &audits, |left, right| {
+            let m = margin(&left, &right);
+            async move { Ok::<_, EngineError>(m) }
+        })
+        .await?;
+        let (matrix, winner) =
+            settled.ok_or_else(|| EngineError::State("the timeline did not settle".into()))?;
+        Ok(Some(DuelOutcome::from_matrix(&matrix, winner)))
     }
 }
 

@@ -57,6 +57,41 @@ fn pct(m: f64) -> String {
     format!("{:.2}%", m * 100.0)
 }
 
+/// Plays the matches the timeline asks for, one at a time (every qualification against the
+/// leader first, then the defences), until it settles. Returns the match matrix and the winner,
+/// or `None` when it does not settle within one match per (defender, challenger) pair.
+pub async fn settle<E, F, Fut>(
+    inp: &TimelineInputs,
+    audits: &MatchMatrix,
+    mut play: F,
+) -> Result<Option<(MatchMatrix, String)>, E>
+where
+    F: FnMut(String, String) -> Fut,
+    Fut: std::future::Future<Output = Result<f64, E>>,
+{
+    let mut matrix = MatchMatrix::default();
+    let n = inp.order.len() + 1;
+    for _ in 0..=n * n {
+        let t = derive(inp, &matrix, audits);
+        let next = t
+            .unqualified_pending
+            .first()
+            .map(|hk| ("leader".to_string(), hk.clone()))
+            .or_else(|| {
+                t.entries
+                    .iter()
+                    .find(|e| e.status == EntryStatus::Pending)
+                    .map(|e| (e.defender.clone(), e.hotkey.clone()))
+            });
+        let Some((left, right)) = next else {
+            return Ok(Some((matrix, t.winner)));
+        };
+        let margin = play(left.clone(), right.clone()).await?;
+        matrix.set(&left, &right, margin);
+    }
+    Ok(None)
+}
+
 /// Derives the timeline from scratch, as the judge does every tick.
 pub fn derive(inp: &TimelineInputs, matches: &MatchMatrix, audits: &MatchMatrix) -> Timeline {
     let w = inp.win_margin;
