@@ -95,6 +95,12 @@ pub enum Command {
     Config(crate::commands::config::ConfigCommand),
     /// A whole competition round on one machine: chopsticks chain, validator, demo miners.
     Devnet(crate::devnet::DevnetArgs),
+    /// The validator role: rounds, judging, audits, weights.
+    #[command(subcommand)]
+    Validator(ValidatorCommand),
+    /// The miner role: commitments, generation, CDN, manifests; the pod API.
+    #[command(subcommand)]
+    Miner(crate::miner::MinerCommand),
     /// Judge duels with 404's multi-stage VLM judge; DINOv3 embeddings.
     #[command(subcommand)]
     Judge(crate::commands::judge::JudgeCommand),
@@ -117,6 +123,27 @@ pub enum Command {
     /// The explorer: stores gossip, serves a JSON API and a web page.
     #[command(subcommand)]
     Explorer(crate::commands::explorer::ExplorerCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ValidatorCommand {
+    /// Follow the chain and run the competition until stopped (SIGINT/SIGTERM).
+    Run(Box<crate::validator::ValidatorArgs>),
+    /// Benchmark the validator's own work (downloads, renders) on a synthetic round.
+    Bench {
+        #[arg(long, default_value_t = 64)]
+        miners: usize,
+        #[arg(long, default_value_t = 32)]
+        prompts: usize,
+        /// Side of the judge views (the judge rig uses 1024).
+        #[arg(long = "view-size", default_value_t = 1024)]
+        view_size: u32,
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// Working directory (a fresh one under the system temp dir by default).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

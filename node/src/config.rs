@@ -38,7 +38,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "p2p.data_dir",
         "SN17_DATA_DIR",
-        "# data_dir = \"~/.local/share/sn17\"  # peer key and gossip data",
+        "# data_dir = \"~/.local/share/sn17/validator\"  # default: one per role",
     ),
     (
         "p2p.listen",
@@ -84,6 +84,76 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "judge.vlm_model",
         "SN17_VLM_MODEL",
         "# vlm_model = \"zai-org/GLM-4.6V-Flash\"",
+    ),
+    (
+        "competition.state_remote",
+        "SN17_STATE_REMOTE",
+        "# state_remote = \"/srv/git/404-competition.git\"  # validators write it, miners follow it",
+    ),
+    (
+        "competition.state_branch",
+        "SN17_STATE_BRANCH",
+        "# state_branch = \"main\"",
+    ),
+    (
+        "validator.metrics",
+        "SN17_METRICS",
+        "# metrics = \"127.0.0.1:9616\"   # /metrics (Prometheus), /status, /health",
+    ),
+    (
+        "validator.backend",
+        "SN17_BACKEND",
+        "# backend = \"auto\"              # auto, cpu, wgpu, cuda",
+    ),
+    (
+        "validator.view_size",
+        "SN17_VIEW_SIZE",
+        "# view_size = 1024",
+    ),
+    (
+        "validator.audit_pods",
+        "SN17_AUDIT_PODS",
+        "# audit_pods = [\"owner/repo=http://10.0.0.5:10006\"]  # pods for regeneration",
+    ),
+    (
+        "validator.audit_pod_token",
+        "SN17_AUDIT_POD_TOKEN",
+        "# audit_pod_token = \"...\"       # bearer token sent to pods",
+    ),
+    (
+        "validator.owner_uid",
+        "SN17_OWNER_UID",
+        "# owner_uid = 199               # default: the subnet owner's registered hotkey",
+    ),
+    (
+        "miner.repo",
+        "SN17_MINER_REPO",
+        "# repo = \"owner/name\"",
+    ),
+    (
+        "miner.commit",
+        "SN17_MINER_COMMIT",
+        "# commit = \"<40-hex git sha>\"",
+    ),
+    (
+        "miner.generator_url",
+        "SN17_GENERATOR_URL",
+        "# generator_url = \"http://127.0.0.1:10006\"  # your pod API",
+    ),
+    (
+        "miner.cdn_url",
+        "SN17_CDN_URL",
+        "# cdn_url = \"https://cdn.example/path\"  # external CDN instead of serving outputs",
+    ),
+    (
+        "miner.cdn_listen",
+        "SN17_CDN_LISTEN",
+        "# cdn_listen = \"0.0.0.0:9618\"",
+    ),
+    (
+        "miner.cdn_public_url",
+        "SN17_CDN_PUBLIC_URL",
+        "# cdn_public_url = \"http://203.0.113.7:9618\"",
     ),
     (
         "devnet.chain_spec",

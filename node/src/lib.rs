@@ -3,3 +3,4 @@
 
 pub mod explorer;
 pub mod gossip;
+pub mod http;

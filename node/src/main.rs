@@ -3,9 +3,14 @@
 mod cli;
 mod commands;
 mod config;
+mod datadir;
 mod devnet;
 mod engine;
+mod miner;
 mod output;
+mod pod;
+mod static_server;
+mod validator;
 
 // Gossip and explorer live in the library target (src/lib.rs); `crate::gossip` works here too.
 use sn17_node::{explorer, gossip};
@@ -25,7 +30,15 @@ fn main() -> std::process::ExitCode {
         }
     }
     let cli = cli::Cli::parse();
-    init_tracing(cli.global.verbose);
+    // Long-running roles log JSON lines when their stderr is a file or a pipe (supervisors, log
+    // shippers); everything logs plain text on a terminal.
+    let role = matches!(
+        cli.command,
+        cli::Command::Validator(cli::ValidatorCommand::Run(_))
+            | cli::Command::Miner(miner::MinerCommand::Run(_))
+            | cli::Command::Explorer(_)
+    );
+    init_tracing(cli.global.verbose, role);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,7 +58,8 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, role: bool) {
+    use std::io::IsTerminal as _;
     let default = match verbose {
         0 => "warn",
         1 => "info,sn17=info",
@@ -54,8 +68,14 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SN17_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let terminal = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(terminal);
+    let _ = if role && !terminal {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

@@ -39,12 +39,14 @@ pub enum ExplorerCommand {
 pub async fn run(g: &GlobalArgs, cmd: ExplorerCommand) -> anyhow::Result<()> {
     match cmd {
         ExplorerCommand::Run {
-            p2p,
+            mut p2p,
             http,
             db,
             renders_url,
         } => {
-            let db = db.unwrap_or_else(|| p2p.data_dir().join("db"));
+            let data = crate::datadir::DataDir::for_role(p2p.data_dir.as_deref(), "explorer");
+            p2p.data_dir = Some(data.0.clone());
+            let db = db.unwrap_or_else(|| data.db());
             let store = Store::open(&db, &StoreOptions::default())
                 .with_context(|| format!("opening the database {}", db.display()))?;
             let shutdown = CancellationToken::new();

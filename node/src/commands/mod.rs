@@ -18,6 +18,7 @@ use sn17_chain::wallet::{PasswordSource, Wallet};
 use sn17_chain::{ConnectOptions, Subtensor};
 
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::output;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
@@ -27,6 +28,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Metadata(cmd) => metadata::run(g, cmd).await,
         Command::Config(cmd) => config::run(g, cmd),
         Command::Devnet(args) => devnet::run(g, args).await,
+        Command::Validator(crate::cli::ValidatorCommand::Run(args)) => {
+            crate::validator::run(g, *args).await
+        }
+        Command::Validator(crate::cli::ValidatorCommand::Bench {
+            miners,
+            prompts,
+            view_size,
+            backend,
+            dir,
+        }) => {
+            let backend = backend
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--backend: {e}"))?;
+            let report =
+                crate::validator::bench::run(miners, prompts, view_size, backend, dir).await?;
+            output::json(&report)
+        }
+        Command::Miner(cmd) => crate::miner::run(g, cmd).await,
         Command::Judge(cmd) => judge::run(g, cmd).await,
         Command::Competition(cmd) => competition::run(g, cmd).await,
         Command::Db(cmd) => db::run(g, cmd).await,

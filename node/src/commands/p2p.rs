@@ -21,7 +21,9 @@ use crate::output;
 /// Flags of every command that joins the gossip network.
 #[derive(Args, Debug, Clone)]
 pub struct P2pArgs {
-    /// Data directory: the peer identity (`p2p/identity.key`) and the database (`db/`).
+    /// Data directory: the peer identity (`p2p/identity.key`), the database (`db/`) and the
+    /// role's files; `validator run`, `miner run` and `explorer run` default to
+    /// `~/.local/share/sn17/<role>`, other commands to `~/.local/share/sn17`.
     #[arg(long = "data-dir", env = "SN17_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Listen multiaddrs (default /ip4/0.0.0.0/tcp/9517).

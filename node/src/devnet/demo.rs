@@ -137,6 +137,23 @@ pub fn generate(
     Ok(sn17_gpu::assets::ply::write(&s, false))
 }
 
+/// The demo generator behind the pod API and `sn17 miner run --demo`: one repository's
+/// quality, deterministic in (repo, prompt, seed).
+pub struct DemoGenerator {
+    pub repo: String,
+    pub quality: f32,
+}
+
+impl crate::pod::server::Generator for DemoGenerator {
+    fn ext(&self) -> &str {
+        "ply"
+    }
+
+    fn generate(&self, stem: &str, image: &[u8], seed: u32) -> Result<Vec<u8>, String> {
+        generate(&self.repo, self.quality, stem, image, seed).map_err(|e| format!("{e:#}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

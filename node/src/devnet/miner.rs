@@ -11,13 +11,12 @@ use sn17_chain::{PairSigner, Subtensor};
 use sn17_node::gossip::message::FileHash;
 
 use super::demo;
-use super::static_server::StaticServer;
+use crate::static_server::StaticServer;
 
 /// How a devnet miner behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Behaviour {
-    Honest,
     /// Commits but its CDN serves nothing.
     ServesNothing,
     /// Serves files over the validator's size cap.
@@ -115,7 +114,7 @@ impl DevMiner {
                     let junk = vec![b'x'; 2 * super::MAX_OUTPUT_BYTES as usize];
                     std::fs::write(&path, junk)?;
                 }
-                Behaviour::Honest | Behaviour::MalformedCommitment => {
+                Behaviour::MalformedCommitment => {
                     let ply = demo::generate(&self.repo, self.quality, stem, png, seed)?;
                     std::fs::write(&path, ply)?;
                 }

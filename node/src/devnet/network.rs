@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 pub struct DevNetwork {
     pub explorer_url: String,
+    /// The explorer node's address with its peer id, for other nodes to bootstrap from.
+    pub bootstrap: Multiaddr,
     netuid: u16,
     validator: GossipHandle,
     shutdown: CancellationToken,
@@ -71,12 +73,13 @@ impl DevNetwork {
         });
         tokio::spawn(explorer::serve(http, state, shutdown.clone()));
 
-        config.bootstrap = vec![bootstrap];
+        config.bootstrap = vec![bootstrap.clone()];
         let key = libp2p::identity::Keypair::generate_ed25519();
         let (validator, service) = GossipService::start(config, key, metagraph, None)?;
         tokio::spawn(service.run(shutdown.clone()));
         Ok(Self {
             explorer_url,
+            bootstrap,
             netuid,
             validator,
             shutdown,
@@ -108,6 +111,17 @@ impl DevNetwork {
         }
     }
 
+    /// Waits (up to 10 s) until the explorer's metagraph has seen block `block`: gossip
+    /// validation rejects messages signed far ahead of a node's head, and the devnet jumps
+    /// thousands of blocks at once, which no real chain does.
+    pub async fn wait_explorer_head(&self, block: u64) -> anyhow::Result<()> {
+        self.api_until("status", |v| {
+            v["head_estimate"].as_u64().is_some_and(|h| h >= block)
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// `GET {explorer}/api/PATH` as JSON, polled until `ready` holds (the explorer stores what
     /// the gossip delivers, a moment after it was published).
     pub async fn api_until(
@@ -129,7 +143,7 @@ impl DevNetwork {
                 .bytes()
                 .await?;
             let v: serde_json::Value = serde_json::from_slice(&body)?;
-            if ready(&v) || started.elapsed() > Duration::from_secs(20) {
+            if ready(&v) || started.elapsed() > Duration::from_secs(10) {
                 return Ok(v);
             }
             tokio::time::sleep(Duration::from_millis(250)).await;

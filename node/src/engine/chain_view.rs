@@ -45,15 +45,19 @@ pub struct SubtensorView {
     pub netuid: u16,
 }
 
+/// Whether the runtime keeps revealed timelocked commitments (spec 218 does not).
+pub fn has_revealed_commitments(client: &Subtensor) -> bool {
+    client
+        .metadata()
+        .pallet_by_name("Commitments")
+        .and_then(|p| p.storage())
+        .and_then(|s| s.entry_by_name("RevealedCommitments"))
+        .is_some()
+}
+
 impl SubtensorView {
-    /// Whether the runtime keeps revealed timelocked commitments (spec 218 does not).
     fn has_revealed_commitments(&self) -> bool {
-        self.client
-            .metadata()
-            .pallet_by_name("Commitments")
-            .and_then(|p| p.storage())
-            .and_then(|s| s.entry_by_name("RevealedCommitments"))
-            .is_some()
+        has_revealed_commitments(&self.client)
     }
 
     /// Runtimes without timelocked commitments (local chains on old runtimes): each hotkey's

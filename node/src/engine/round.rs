@@ -20,8 +20,8 @@ use sn17_storage::state_repo::datetime::format_datetime;
 use sn17_storage::state_repo::layout::{self, message};
 use sn17_storage::state_repo::{
     build_tag, docker_image, prompt_stem, Config, GenerationResult, GenerationsMap, GitBatcher,
-    LeaderEntry, MatchMatrix, Prompts, RoundResult, Schedule, Seed, Stage, State, StateFile,
-    Submission as SubmissionFile, Submissions,
+    LeaderEntry, Map, MatchMatrix, Prompts, RoundResult, Schedule, Seed, Stage, State, StateFile,
+    Submission as SubmissionFile, Submissions, Verdict,
 };
 
 use super::chain_view::ChainView;
@@ -80,27 +80,45 @@ pub struct DuelContext<'a> {
     pub round: u64,
     pub config: &'a Config,
     pub seed: Option<u32>,
+    /// The round's prompt image URLs (`prompts.txt`).
+    pub prompts: &'a [String],
     pub submissions: &'a [SubmissionRecord],
     pub downloads: &'a [DownloadRecord],
     pub leader: Option<&'a LeaderEntry>,
 }
 
-/// The judge's result: every match (left = defender, right = challenger) and the winner.
+/// The judge's result: every match (left = defender, right = challenger), every audit duel
+/// (left = `submitted_r` or `{defender}_r`), audit verdicts (hotkey, passed, reason), and the
+/// winner.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DuelOutcome {
     pub matches: Vec<(String, String, f64)>,
+    pub audits: Vec<(String, String, f64)>,
+    pub verdicts: Vec<(String, bool, String)>,
     pub winner: String,
 }
 
+fn rows(matrix: &MatchMatrix) -> Vec<(String, String, f64)> {
+    matrix
+        .rows
+        .iter()
+        .map(|r| (r.left.clone(), r.right.clone(), r.margin))
+        .collect()
+}
+
 impl DuelOutcome {
-    /// From a settled match matrix (see [`super::timeline::settle`]).
-    pub fn from_matrix(matrix: &MatchMatrix, winner: String) -> Self {
-        let matches = matrix
-            .rows
-            .iter()
-            .map(|r| (r.left.clone(), r.right.clone(), r.margin))
-            .collect();
-        Self { matches, winner }
+    /// From a settled timeline (see [`super::timeline::settle`]).
+    pub fn from_settled(s: super::timeline::Settled) -> Self {
+        Self {
+            matches: rows(&s.matches),
+            audits: rows(&s.audits),
+            verdicts: s
+                .verdicts
+                .into_iter()
+                .map(|(hk, (passed, reason))| (hk, passed, reason))
+                .collect(),
+            winner: s.winner,
+        }
     }
 }
 
@@ -606,6 +624,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             round,
             config: &config,
             seed: rec.seed,
+            prompts: &rec.prompts,
             submissions: &subs,
             downloads: &downloads,
             leader: leaders.last(),
@@ -620,11 +639,18 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         };
         let mut batch = Batch::new();
         let mut matrix = MatchMatrix::default();
-        for (l, r, m) in &outcome.matches {
-            matrix.set(l, r, *m);
+        let mut audit_matrix = MatchMatrix::default();
+        let kinds = outcome.matches.iter().map(|m| ("duels", m));
+        let audits = outcome.audits.iter().map(|m| ("audit", m));
+        for (kind, (l, r, m)) in kinds.chain(audits) {
+            if kind == "audit" {
+                audit_matrix.set(l, r, *m);
+            } else {
+                matrix.set(l, r, *m);
+            }
             batch.put(&MatchRecord {
                 round,
-                kind: "duels".into(),
+                kind: kind.into(),
                 left: l.clone(),
                 right: r.clone(),
                 score: (m * config.prompts_per_round as f64).round() as i64,
@@ -655,11 +681,36 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         rec.winner = Some(outcome.winner.clone());
         rec.stage = to.to_string();
         batch.put(&rec)?;
-        let files = vec![
+        let mut files = vec![
             file(layout::round_file(round, layout::MATCHES_MATRIX), &matrix),
             file(layout::round_file(round, layout::WINNER), &result),
             file(layout::STATE.into(), &State::new(round, to.clone(), None)),
         ];
+        if !audit_matrix.rows.is_empty() {
+            files.push(file(
+                layout::round_file(round, layout::AUDIT_MATRIX),
+                &audit_matrix,
+            ));
+        }
+        if !outcome.verdicts.is_empty() {
+            let verdicts = Map(outcome
+                .verdicts
+                .iter()
+                .map(|(hk, passed, reason)| {
+                    let v = Verdict {
+                        hotkey: hk.clone(),
+                        verdict: if *passed { "passed" } else { "failed" }.into(),
+                        reason: reason.clone(),
+                        raw: Default::default(),
+                    };
+                    (hk.clone(), v)
+                })
+                .collect());
+            files.push(file(
+                layout::round_file(round, layout::GENERATION_AUDITS),
+                &verdicts,
+            ));
+        }
         let messages = vec![
             message::matches_matrix(round),
             message::winner(round, &outcome.winner),

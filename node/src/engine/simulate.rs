@@ -244,14 +244,20 @@ impl Judge for SimJudge {
             ..Default::default()
         };
         let audits = sn17_storage::state_repo::MatchMatrix::default();
-        let settled = timeline::settle(&inputs, &audits, |left, right| {
-            let m = margin(&left, &right);
-            async move { Ok::<_, EngineError>(m) }
-        })
+        let settled = timeline::settle(
+            &inputs,
+            &audits,
+            |left, right| {
+                let m = margin(&left, &right);
+                async move { Ok::<_, EngineError>(m) }
+            },
+            // The simulation runs no regeneration: winners stay unverified, as before.
+            |_, _| async { Ok(timeline::AuditResult::Margins(Vec::new())) },
+        )
         .await?;
-        let (matrix, winner) =
+        let settled =
             settled.ok_or_else(|| EngineError::State("the timeline did not settle".into()))?;
-        Ok(Some(DuelOutcome::from_matrix(&matrix, winner)))
+        Ok(Some(DuelOutcome::from_settled(settled)))
     }
 }
 

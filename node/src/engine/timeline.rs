@@ -1,7 +1,7 @@
 //! The rules that turn match margins into a round's winner: the current clear-margin timeline
 //! (competition.md §7.7) and Competition 0's sequential challenge.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 use sn17_storage::state_repo::MatchMatrix;
@@ -57,22 +57,71 @@ fn pct(m: f64) -> String {
     format!("{:.2}%", m * 100.0)
 }
 
+/// An audit by regeneration of one winner against its defender (competition.md §8.1).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditResult {
+    /// Per repeat: (submitted vs generated, defender vs generated) margins. Fewer than
+    /// `audit_repeats` entries leave the winner unverified.
+    Margins(Vec<(f64, f64)>),
+    /// The generation report was REJECTED (limits broken, no pod, …).
+    Rejected(String),
+}
+
+/// A settled round: matches, audit duels (`submitted_r` / `{defender}_r` rows), the audit
+/// verdict per audited hotkey (passed, reason), and the winner.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settled {
+    pub matches: MatchMatrix,
+    pub audits: MatchMatrix,
+    pub verdicts: BTreeMap<String, (bool, String)>,
+    pub winner: String,
+}
+
+/// 404's pass rule per repeat (§8.1.7): `submitted_r ≥ −W` and `defender_r ≥ W`.
+fn audit_verdict(repeats: &[(f64, f64)], w: f64) -> (bool, String) {
+    for (i, (submitted, vs_defender)) in repeats.iter().enumerate() {
+        let r = i + 1;
+        if *submitted < -w {
+            return (
+                false,
+                format!("submitted vs generated #{r}: {}", pct(*submitted)),
+            );
+        }
+        if *vs_defender < w {
+            return (
+                false,
+                format!("defender vs generated #{r}: {}", pct(*vs_defender)),
+            );
+        }
+    }
+    (true, format!("{} repeats passed", repeats.len()))
+}
+
 /// Plays the matches the timeline asks for, one at a time (every qualification against the
-/// leader first, then the defences), until it settles. Returns the match matrix and the winner,
-/// or `None` when it does not settle within one match per (defender, challenger) pair.
-pub async fn settle<E, F, Fut>(
+/// leader first, then the defences), and audits each winner once per defender when
+/// `audit_repeats > 0`, until it settles. `None` when it does not settle within one match per
+/// (defender, challenger) pair.
+pub async fn settle<E, F, Fut, A, AFut>(
     inp: &TimelineInputs,
     audits: &MatchMatrix,
     mut play: F,
-) -> Result<Option<(MatchMatrix, String)>, E>
+    mut audit: A,
+) -> Result<Option<Settled>, E>
 where
     F: FnMut(String, String) -> Fut,
     Fut: std::future::Future<Output = Result<f64, E>>,
+    A: FnMut(String, String) -> AFut,
+    AFut: std::future::Future<Output = Result<AuditResult, E>>,
 {
-    let mut matrix = MatchMatrix::default();
+    let mut inp = inp.clone();
+    let mut out = Settled {
+        audits: audits.clone(),
+        ..Settled::default()
+    };
+    let mut audited: HashSet<(String, String)> = HashSet::new();
     let n = inp.order.len() + 1;
-    for _ in 0..=n * n {
-        let t = derive(inp, &matrix, audits);
+    for _ in 0..=2 * n * n {
+        let t = derive(&inp, &out.matches, &out.audits);
         let next = t
             .unqualified_pending
             .first()
@@ -83,11 +132,47 @@ where
                     .find(|e| e.status == EntryStatus::Pending)
                     .map(|e| (e.defender.clone(), e.hotkey.clone()))
             });
-        let Some((left, right)) = next else {
-            return Ok(Some((matrix, t.winner)));
+        if let Some((left, right)) = next {
+            let margin = play(left.clone(), right.clone()).await?;
+            out.matches.set(&left, &right, margin);
+            continue;
+        }
+        let unaudited = (inp.audit_repeats > 0)
+            .then(|| {
+                t.entries.iter().find(|e| {
+                    matches!(
+                        e.status,
+                        EntryStatus::Won {
+                            verified: false,
+                            ..
+                        }
+                    ) && !audited.contains(&(e.defender.clone(), e.hotkey.clone()))
+                })
+            })
+            .flatten()
+            .map(|e| (e.defender.clone(), e.hotkey.clone()));
+        let Some((defender, hk)) = unaudited else {
+            out.winner = t.winner;
+            return Ok(Some(out));
         };
-        let margin = play(left.clone(), right.clone()).await?;
-        matrix.set(&left, &right, margin);
+        audited.insert((defender.clone(), hk.clone()));
+        match audit(defender.clone(), hk.clone()).await? {
+            AuditResult::Margins(repeats) => {
+                if !repeats.is_empty() {
+                    out.verdicts
+                        .insert(hk.clone(), audit_verdict(&repeats, inp.win_margin));
+                }
+                for (i, (submitted, vs_defender)) in repeats.into_iter().enumerate() {
+                    let r = i + 1;
+                    out.audits.set(&format!("submitted_{r}"), &hk, submitted);
+                    out.audits.set(&format!("{defender}_{r}"), &hk, vs_defender);
+                }
+            }
+            AuditResult::Rejected(reason) => {
+                inp.rejected_reports.insert(hk.clone());
+                out.verdicts.insert(hk, (false, reason));
+            }
+        }
     }
     Ok(None)
 }
@@ -323,5 +408,54 @@ mod tests {
             ["leader", "leader", "b", "b"]
         );
         assert_eq!(margin(-11, 128), -0.0859375);
+    }
+
+    /// settle() with audits: the first winner's regeneration is rejected, so the next one in
+    /// line plays the leader instead and is audited against it; each pair is audited once.
+    #[tokio::test]
+    async fn settle_audits_winners_and_skips_a_rejected_one() {
+        let inp = inputs(&["A", "B"]);
+        let margins = |l: &str, r: &str| match (l, r) {
+            ("leader", _) => 0.2,
+            ("A", "B") => 0.1,
+            _ => -0.3,
+        };
+        let mut audited = Vec::new();
+        let s = settle(
+            &inp,
+            &MatchMatrix::default(),
+            |l, r| {
+                let m = margins(&l, &r);
+                async move { Ok::<_, ()>(m) }
+            },
+            |def, hk| {
+                audited.push((def.clone(), hk.clone()));
+                let result = if hk == "A" {
+                    AuditResult::Rejected(
+                        "Repeat 1: 13 failed prompts exceed tolerance (12)".into(),
+                    )
+                } else {
+                    AuditResult::Margins(vec![(0.0, 0.2), (0.01, 0.3)])
+                };
+                async move { Ok::<_, ()>(result) }
+            },
+        )
+        .await
+        .expect("settles")
+        .expect("within the bound");
+        assert_eq!(s.winner, "B");
+        assert!(!s.verdicts["A"].0);
+        assert!(s.verdicts["A"].1.contains("13 failed prompts"));
+        assert_eq!(s.verdicts["B"], (true, "2 repeats passed".to_string()));
+        assert_eq!(s.audits.get("submitted_2", "B"), Some(0.01));
+        assert_eq!(s.audits.get("leader_1", "B"), Some(0.2));
+        // A was audited against the leader; B (after A's rejection) against the leader too.
+        assert_eq!(
+            audited,
+            vec![
+                ("leader".to_string(), "A".to_string()),
+                ("leader".to_string(), "B".to_string())
+            ]
+        );
     }
 }

@@ -2,7 +2,6 @@
 //! catch-up client that fills a node's store from another explorer.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,29 +52,15 @@ pub async fn serve(
         .map(|a| a.to_string())
         .unwrap_or_default();
     tracing::info!(%addr, "explorer listening");
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            r = listener.accept() => r.map_err(|e| ExplorerError::Serve { addr: addr.clone(), reason: e.to_string() })?,
-        };
+    crate::http::serve(listener, shutdown, move |req| {
         let state = state.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let io = hyper_util::rt::TokioIo::new(stream);
-            let svc = hyper::service::service_fn(move |req| {
-                let state = state.clone();
-                async move { Ok::<_, Infallible>(handle(&state, req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10))
-                .serve_connection(io, svc);
-            tokio::select! {
-                _ = shutdown.cancelled() => {}
-                r = conn => if let Err(e) = r { tracing::debug!(error = %e, "explorer connection"); }
-            }
-        });
-    }
+        async move { handle(&state, req).await }
+    })
+    .await
+    .map_err(|e| ExplorerError::Serve {
+        addr,
+        reason: e.to_string(),
+    })
 }
 
 async fn handle(state: &ExplorerState, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -263,13 +248,7 @@ fn rounds_summary(all: &[StoredMessage]) -> Value {
 }
 
 fn json_response(status: StatusCode, v: &Value) -> Response<Full<Bytes>> {
-    let body = serde_json::to_vec_pretty(v).unwrap_or_default();
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("access-control-allow-origin", "*")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    crate::http::json(status, v)
 }
 
 fn parse_query(q: &str) -> BTreeMap<String, String> {

@@ -3,12 +3,10 @@
 //! and a flood of 10,000 invalid messages. None is accepted, the honest mesh keeps delivering,
 //! and the attacker's gossipsub score drops below zero.
 
-mod gossip_support;
-
 use std::time::Duration;
 
+use crate::gossip_support::*;
 use futures::StreamExt as _;
-use gossip_support::*;
 use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, ValidationMode};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId};

@@ -2,14 +2,12 @@
 //! and `gossip publish-manifest` publish, `gossip tail` prints it, the JSON API serves it, and the
 //! web page renders the round list and a round in a real headless Chromium. Also `p2p id`.
 
-mod gossip_support;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gossip_support::*;
+use crate::gossip_support::*;
 use serde_json::Value;
 use sn17_chain::Account;
 use sn17_node::gossip::message::{LeaderChange, Payload};

@@ -2,12 +2,10 @@
 //! carries a validator's seed and a miner's manifest to every node, and a node restarted
 //! mid-test catches up from an explorer's API.
 
-mod gossip_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use gossip_support::*;
+use crate::gossip_support::*;
 use sn17_node::explorer::{self, ExplorerState};
 use sn17_node::gossip::records;
 

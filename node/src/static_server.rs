@@ -1,5 +1,5 @@
-//! A minimal static HTTP/1.1 file server on 127.0.0.1 (the devnet miners' CDNs and the prompt
-//! host): `GET /NAME` serves `DIR/NAME` for plain names only (no sub-paths, no dot-dot).
+//! A minimal static HTTP/1.1 file server (a miner's CDN for its outputs folder, the devnet's
+//! prompt host): `GET /NAME` serves `DIR/NAME` for plain names only (no sub-paths, no dot-dot).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,7 +26,12 @@ impl Drop for StaticServer {
 impl StaticServer {
     /// Serves `dir` on a free 127.0.0.1 port.
     pub async fn start(dir: PathBuf) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on("127.0.0.1:0".parse().map_err(std::io::Error::other)?, dir).await
+    }
+
+    /// Serves `dir` on `addr`.
+    pub async fn start_on(addr: std::net::SocketAddr, dir: PathBuf) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let task = tokio::spawn(async move {
             loop {

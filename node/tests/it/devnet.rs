@@ -166,6 +166,134 @@ fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
     unique.dedup();
     assert_eq!(rows.len(), unique.len(), "no duplicated matches: {matrix}");
     assert!(git(&clone, &["log", "--oneline"]).lines().count() >= 2);
+
+    // The winner was audited by regeneration on its pod: submitted vs generated and defender
+    // vs generated duels in audit_matrix.csv, and a passed verdict.
+    let audit =
+        std::fs::read_to_string(clone.join("rounds/0/audit_matrix.csv")).expect("audit matrix");
+    assert!(audit.contains(&format!("submitted_1,{winner}")), "{audit}");
+    let verdicts: Value = serde_json::from_str(
+        &std::fs::read_to_string(clone.join("rounds/0/generation_audits.json")).expect("verdicts"),
+    )
+    .expect("json");
+    assert_eq!(verdicts[winner]["verdict"], "passed", "{verdicts:#}");
+
+    // The validator ran as its own process and exported Prometheus metrics.
+    let metrics = s["validator_metrics"].as_str().expect("metrics");
+    assert!(
+        metrics.contains("# TYPE sn17_validator_matches_played_total counter"),
+        "{metrics}"
+    );
+    let played: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sn17_validator_matches_played_total "))
+        .and_then(|v| v.parse().ok())
+        .expect("matches played sample");
+    assert!(played >= 1, "{metrics}");
+
+    // Its log is structured: one JSON object per line when stderr is not a terminal (other
+    // libraries, such as the Vulkan loader, may still print plain lines of their own).
+    let logs = PathBuf::from(s["logs"].as_str().expect("logs"));
+    let log = std::fs::read_to_string(logs.join("validator.log")).expect("validator log");
+    let json: Vec<Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(json.len() > 3, "{log}");
+    assert!(
+        json.iter()
+            .all(|v| v["level"].is_string() && v["fields"].is_object()),
+        "{log}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains(" INFO ") || l.contains(" WARN ")),
+        "text-format log lines: {log}"
+    );
+}
+
+/// Ends a devnet with `--kill-validator` and returns its summary.
+fn devnet_with_kills(
+    spec: &std::path::Path,
+    dir: &std::path::Path,
+    kills: u32,
+    seed: u64,
+) -> Value {
+    let out = Command::new(BIN)
+        .args(["--json", "devnet", "--miners", "3", "--prompts", "2"])
+        .args(["--view-size", "64", "--kill-validator", &kills.to_string()])
+        .args(["--chaos-seed", &seed.to_string(), "--chain-spec"])
+        .arg(spec)
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .expect("run sn17 devnet");
+    assert!(
+        out.status.success(),
+        "devnet failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("summary json")
+}
+
+#[test]
+fn a_validator_killed_at_random_stages_finishes_the_round_the_same_way() {
+    let Some(spec) = spec() else { return };
+    if !chopsticks_installed() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = devnet_with_kills(&spec, &tmp.path().join("devnet"), 4, 5);
+    let kills = s["validator_kills"].as_array().expect("kills");
+    assert_eq!(kills.len(), 4, "every planned SIGKILL happened: {kills:?}");
+    // The same winner as an undisturbed run (the best demo miner), with its weight on chain.
+    let last = s["leaders"]
+        .as_array()
+        .and_then(|l| l.last())
+        .expect("leader");
+    assert_eq!(last["repo"], "devnet/miner-3", "{s:#}");
+    let uid = s["winner_uid"].as_u64().expect("uid");
+    assert!(
+        s["weights_on_chain"]
+            .as_array()
+            .expect("weights")
+            .iter()
+            .any(|w| w[0].as_u64() == Some(uid) && w[1].as_u64() == Some(65535)),
+        "{s:#}"
+    );
+    // No match was played twice across the restarts, and the state repository holds each once.
+    let played: Vec<String> = s["matches_played"]
+        .as_array()
+        .expect("played")
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    let mut unique = played.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        played.len(),
+        unique.len(),
+        "a match was replayed: {played:?}"
+    );
+    let matches = s["matches"].as_array().expect("matches");
+    assert!(!matches.is_empty());
+    let mut pairs: Vec<String> = matches
+        .iter()
+        .map(|m| format!("{}>{}", m[0], m[1]))
+        .collect();
+    let n = pairs.len();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(pairs.len(), n, "{matches:?}");
+    // The explorer got the round's seed and result exactly once despite the restarts.
+    let r0 = s["explorer_rounds"]
+        .as_array()
+        .and_then(|r| r.iter().find(|x| x["round"] == 0).cloned())
+        .expect("round 0 in the explorer");
+    assert_eq!(r0["seeds"], 1, "{r0}");
+    assert_eq!(r0["results"], 1, "{r0}");
 }
 
 #[test]
