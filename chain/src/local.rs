@@ -320,6 +320,14 @@ impl LocalChain {
         .await
     }
 
+    /// Forgets when `hotkey` last committed on `netuid` (`Commitments.LastCommitment`), lifting
+    /// spec 218's 100-block rate limit for its next commitment; newer runtimes limit space per
+    /// epoch instead, which allows 404's two commitments in one reveal window.
+    pub async fn clear_last_commitment(&self, netuid: u16, hotkey: &str) -> Result<(), LocalError> {
+        self.set_storage(json!({ "Commitments": { "LastCommitment": [[[netuid, hotkey], null]] } }))
+            .await
+    }
+
     /// Gives exactly the listed uids of a subnet of `subnet_n` neurons a validator permit.
     pub async fn set_validator_permits(
         &self,

@@ -45,8 +45,6 @@ use sn17_node::gossip::Payload;
 
 /// The devnet validator's download cap per output file.
 pub const MAX_OUTPUT_BYTES: u64 = 4 << 20;
-/// Blocks between two commitments of one hotkey (the Commitments pallet's rate limit).
-const COMMITMENT_RATE_LIMIT: u64 = 100;
 /// The competition's (simulated) first day; the clock maps blocks onto it.
 const DAY0: &str = "2026-03-01";
 
@@ -466,7 +464,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
     let (_, config) = devnet_config(&args)?;
     let head_now = client.head().await?.number;
     // Room for the honest miners to register and commit, and the rogues to commit.
-    let reveal_end = head_now + 2 * (honest.len() + rogues.len()) as u64 + 8;
+    let reveal_end = head_now + 3 * (honest.len() + rogues.len()) as u64 + 8;
     let t_start = parse_datetime(&format!("{DAY0}T08:00:00Z")).context("start time")?;
     let clock = ChainClock::new(reveal_end, t_start);
     clock.set_block(head_now);
@@ -560,6 +558,10 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
                 "--register",
                 "--max-price",
                 "1000",
+                // Spec 218 keeps only each hotkey's latest plain commitment (no revealed
+                // history), so 404's two-step commitment would lose its first half here.
+                "--two-step",
+                "false",
             ]
             .iter()
             .map(|s| s.to_string()),
@@ -620,12 +622,15 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
     let mut generated: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
     let mut rogue_committed: BTreeSet<u64> = BTreeSet::new();
     let mut rogue_generated: BTreeSet<u64> = BTreeSet::new();
-    let mut bumped: BTreeSet<u64> = BTreeSet::new();
     let mut metrics_url = None;
     let mut metrics_sample = String::new();
     let mut last_stage = String::new();
     let deadline = Instant::now() + Duration::from_secs(900);
     let honest_names: BTreeSet<String> = honest.iter().map(|h| h.0.clone()).collect();
+    let hotkeys: BTreeMap<String, String> = honest
+        .iter()
+        .map(|h| (h.0.clone(), h.3.account().ss58()))
+        .collect();
     loop {
         anyhow::ensure!(
             Instant::now() < deadline,
@@ -638,11 +643,18 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
         let v = &ev.value;
         if ev.who != "validator" {
             match v["event"].as_str() {
-                Some("committed") => {
-                    committed
-                        .entry(v["round"].as_u64().unwrap_or(0))
-                        .or_default()
-                        .insert(ev.who.clone());
+                Some(e @ ("committed" | "committed_hash")) => {
+                    // Spec 218 allows one commitment per 100 blocks; finney limits space per
+                    // epoch instead. Lift the limit so the next commitment fits the window.
+                    if let Some(hk) = hotkeys.get(&ev.who) {
+                        chain.clear_last_commitment(netuid, hk).await?;
+                    }
+                    if e == "committed" {
+                        committed
+                            .entry(v["round"].as_u64().unwrap_or(0))
+                            .or_default()
+                            .insert(ev.who.clone());
+                    }
                 }
                 Some("generated") => {
                     generated
@@ -733,14 +745,12 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
         };
         let stage = v["stage"].as_str().unwrap_or("");
         if stage == "open" {
-            if round > 0 && bumped.insert(round) {
-                // The Commitments pallet allows one commitment per hotkey every 100 blocks.
-                let head = client.head().await?.number;
-                advance(&chain, &network, head + COMMITMENT_RATE_LIMIT + 1).await?;
-            }
             if rogue_committed.insert(round) {
                 for m in &rogues {
                     m.publish(&client, netuid).await?;
+                    chain
+                        .clear_last_commitment(netuid, &m.hotkey.account().ss58())
+                        .await?;
                 }
             }
             if committed

@@ -107,6 +107,10 @@ pub struct MinerArgs {
     /// Commit in plain text even where the runtime reveals timelocked commitments.
     #[arg(long = "plain-commitment")]
     pub plain_commitment: bool,
+    /// Publish 404's two commitments per round (`{"commit"}`, then `{"repo", "cdn_url"}`);
+    /// `--two-step false` publishes one with all three fields (404 accepts both).
+    #[arg(long = "two-step", default_value_t = true, action = clap::ArgAction::Set)]
+    pub two_step: bool,
     /// Milliseconds between state repository polls.
     #[arg(long = "poll-ms", default_value_t = 12_000)]
     pub poll_ms: u64,
@@ -119,6 +123,9 @@ pub struct MinerArgs {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Progress {
     committed_round: Option<u64>,
+    /// With two-step commitments: the round whose `{"commit"}` is on chain.
+    #[serde(default)]
+    hash_committed_round: Option<u64>,
     generated_round: Option<u64>,
 }
 
@@ -371,12 +378,17 @@ async fn run_miner(g: &GlobalArgs, mut args: MinerArgs) -> anyhow::Result<()> {
             (url, Some(server))
         }
     };
-    let text = Commitment404 {
-        repo: Some(args.repo.clone()),
-        commit: Some(commit_sha.clone()),
-        cdn_url: Some(cdn_url.clone()),
-    }
-    .to_json();
+    let commitment = |repo: bool, commit: bool, cdn: bool| {
+        Commitment404 {
+            repo: repo.then(|| args.repo.clone()),
+            commit: commit.then(|| commit_sha.clone()),
+            cdn_url: cdn.then(|| cdn_url.clone()),
+        }
+        .to_json()
+    };
+    let full_text = commitment(true, true, true);
+    let hash_text = commitment(false, true, false);
+    let location_text = commitment(true, false, true);
 
     let shutdown = CancellationToken::new();
     let node = start_node(g, &args.p2p, None, &shutdown).await?;
@@ -420,13 +432,28 @@ async fn run_miner(g: &GlobalArgs, mut args: MinerArgs) -> anyhow::Result<()> {
             break;
         }
         if open && progress.committed_round != Some(round) {
-            match commit(&client, netuid, &hotkey, &text, &args).await {
+            // 404's CLI commits twice: `{"commit"}` first (its reveal block is the miner's
+            // priority), then `{"repo", "cdn_url"}`.
+            let first_step = args.two_step && progress.hash_committed_round != Some(round);
+            let text = match (args.two_step, first_step) {
+                (false, _) => &full_text,
+                (true, true) => &hash_text,
+                (true, false) => &location_text,
+            };
+            match commit(&client, netuid, &hotkey, text, &args).await {
                 Ok(info) => {
-                    progress.committed_round = Some(round);
+                    if first_step {
+                        progress.hash_committed_round = Some(round);
+                    } else {
+                        progress.committed_round = Some(round);
+                    }
                     progress.save(&progress_path)?;
-                    events.emit(serde_json::json!({"event": "committed", "round": round, "commitment": text, "chain": info}));
+                    events.emit(serde_json::json!({
+                        "event": if first_step { "committed_hash" } else { "committed" },
+                        "round": round, "commitment": text, "chain": info,
+                    }));
                 }
-                // The Commitments pallet allows one commitment per hotkey every 100 blocks.
+                // Rate or space limits of the Commitments pallet: try again on the next poll.
                 Err(e) => {
                     tracing::info!(error = %format!("{e:#}"), "commitment not accepted yet; retrying")
                 }

@@ -19,9 +19,9 @@ use sn17_storage::db::{
 use sn17_storage::state_repo::datetime::format_datetime;
 use sn17_storage::state_repo::layout::{self, message};
 use sn17_storage::state_repo::{
-    build_tag, docker_image, prompt_stem, Config, GenerationResult, GenerationsMap, GitBatcher,
-    LeaderEntry, Map, MatchMatrix, Prompts, RoundResult, Schedule, Seed, Stage, State, StateFile,
-    Submission as SubmissionFile, Submissions, Verdict,
+    build_tag, docker_image, prompt_stem, AuditRequest, Config, GenerationResult, GenerationsMap,
+    GitBatcher, LeaderEntry, Map, MatchMatrix, Prompts, RoundResult, Schedule, Seed, Stage, State,
+    StateFile, Submission as SubmissionFile, Submissions, Verdict,
 };
 
 use super::chain_view::ChainView;
@@ -95,6 +95,8 @@ pub struct DuelOutcome {
     pub matches: Vec<(String, String, f64)>,
     pub audits: Vec<(String, String, f64)>,
     pub verdicts: Vec<(String, bool, String)>,
+    /// (hotkey, latest defender) of every audit, for `require_audit.json`.
+    pub audit_requests: Vec<(String, String)>,
     pub winner: String,
 }
 
@@ -117,6 +119,7 @@ impl DuelOutcome {
                 .into_iter()
                 .map(|(hk, (passed, reason))| (hk, passed, reason))
                 .collect(),
+            audit_requests: s.audit_requests,
             winner: s.winner,
         }
     }
@@ -690,6 +693,22 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             files.push(file(
                 layout::round_file(round, layout::AUDIT_MATRIX),
                 &audit_matrix,
+            ));
+        }
+        if !outcome.audit_requests.is_empty() {
+            // 404's judge keeps one request per hotkey, naming the defender it last beat.
+            let mut requests: Vec<AuditRequest> = Vec::new();
+            for (hk, defender) in &outcome.audit_requests {
+                requests.retain(|r| &r.hotkey != hk);
+                requests.push(AuditRequest {
+                    hotkey: hk.clone(),
+                    latest_defender: defender.clone(),
+                    raw: Default::default(),
+                });
+            }
+            files.push(file(
+                layout::round_file(round, layout::REQUIRE_AUDIT),
+                &requests,
             ));
         }
         if !outcome.verdicts.is_empty() {

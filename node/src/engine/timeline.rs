@@ -74,6 +74,8 @@ pub struct Settled {
     pub matches: MatchMatrix,
     pub audits: MatchMatrix,
     pub verdicts: BTreeMap<String, (bool, String)>,
+    /// Every audit asked for, as (hotkey, the defender it beat), in order.
+    pub audit_requests: Vec<(String, String)>,
     pub winner: String,
 }
 
@@ -156,6 +158,7 @@ where
             return Ok(Some(out));
         };
         audited.insert((defender.clone(), hk.clone()));
+        out.audit_requests.push((hk.clone(), defender.clone()));
         match audit(defender.clone(), hk.clone()).await? {
             AuditResult::Margins(repeats) => {
                 if !repeats.is_empty() {

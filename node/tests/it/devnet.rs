@@ -177,6 +177,18 @@ fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
     )
     .expect("json");
     assert_eq!(verdicts[winner]["verdict"], "passed", "{verdicts:#}");
+    let requests: Value = serde_json::from_str(
+        &std::fs::read_to_string(clone.join("rounds/0/require_audit.json")).expect("requests"),
+    )
+    .expect("json");
+    assert!(
+        requests
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["hotkey"] == winner && r["latest_defender"].is_string()),
+        "{requests:#}"
+    );
 
     // The validator ran as its own process and exported Prometheus metrics.
     let metrics = s["validator_metrics"].as_str().expect("metrics");
