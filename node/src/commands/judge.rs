@@ -222,7 +222,15 @@ pub(crate) fn render_bundle(
     rig: &sn17_gpu::Rig,
     renderer: &dyn sn17_gpu::Renderer,
 ) -> anyhow::Result<ViewBundle> {
-    let rendered = sn17_gpu::render_rig(renderer, asset, rig)?;
+    encode_bundle(label, &sn17_gpu::render_rig(renderer, asset, rig)?)
+}
+
+/// PNG-encodes a judge rig's 12 views and grid into a bundle (CPU work, apart from rendering
+/// so a validator can encode on several threads while one renders).
+pub(crate) fn encode_bundle(
+    label: &str,
+    rendered: &sn17_gpu::render::Rendered,
+) -> anyhow::Result<ViewBundle> {
     anyhow::ensure!(
         rendered.views.len() >= 12,
         "the judge rig rendered {} views, expected 12",

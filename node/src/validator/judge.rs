@@ -51,14 +51,15 @@ fn engine_err(e: impl std::fmt::Display) -> EngineError {
     EngineError::State(format!("judge: {e}"))
 }
 
-/// Renders output bytes into a bundle; `None` (the side loses the prompt) when the file is bad.
+/// Renders output bytes with the judge rig; `None` (the side loses the prompt) when the file
+/// is bad.
 fn render(
     renderer: &dyn sn17_gpu::Renderer,
     label: &str,
     bytes: &[u8],
     view_size: Option<u32>,
-) -> Option<ViewBundle> {
-    let result = (|| -> anyhow::Result<ViewBundle> {
+) -> Option<sn17_gpu::render::Rendered> {
+    let result = (|| -> anyhow::Result<sn17_gpu::render::Rendered> {
         let (asset, _) = sn17_gpu::load_bytes(bytes, &sn17_gpu::LoadOptions::default())?;
         let mut rig = sn17_gpu::rig::preset("judge")?;
         if let Some(size) = view_size {
@@ -71,10 +72,10 @@ fn render(
                 }
             }
         }
-        crate::commands::judge::render_bundle(label, &asset, &rig, renderer)
+        Ok(sn17_gpu::render_rig(renderer, &asset, &rig)?)
     })();
     match result {
-        Ok(b) => Some(b),
+        Ok(r) => Some(r),
         Err(e) => {
             tracing::warn!(output = %label, error = %format!("{e:#}"), "cannot render; the side loses the prompt");
             None
@@ -82,10 +83,14 @@ fn render(
     }
 }
 
-/// (side key, stem, bytes) → rendered bundles, on a blocking thread with one renderer.
+/// (side key, stem, bytes) → rendered bundles.
 type RenderJob = (String, String, Option<Vec<u8>>);
 pub(crate) type Sides = HashMap<(String, String), Option<ViewBundle>>;
+type Rendered = ((String, String), String, Option<sn17_gpu::render::Rendered>);
 
+/// Renders every job with one renderer on one thread while the other cores PNG-encode the
+/// views (encoding 13 images per output costs more than a GPU render); a small bounded queue
+/// between them keeps memory flat.
 pub(crate) async fn render_all(
     backend: sn17_gpu::Backend,
     size: Option<u32>,
@@ -94,20 +99,60 @@ pub(crate) async fn render_all(
 ) -> Result<Sides, EngineError> {
     tokio::task::spawn_blocking(move || {
         let renderer = sn17_gpu::create_renderer(backend).map_err(engine_err)?;
-        Ok(jobs
-            .into_iter()
-            .map(|(side, stem, bytes)| {
+        let encoders =
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Rendered>(encoders * 2);
+        let rx = Mutex::new(rx);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..encoders)
+                .map(|_| scope.spawn(|| encode_until_closed(&rx)))
+                .collect();
+            for (side, stem, bytes) in jobs {
                 let label = format!("{side}/{stem}");
-                let bundle = bytes.and_then(|b| {
+                let rendered = bytes.and_then(|b| {
                     bump(&status.counters.renders);
                     render(&*renderer, &label, &b, size)
                 });
-                ((side, stem), bundle)
-            })
-            .collect())
+                if tx.send(((side, stem), label, rendered)).is_err() {
+                    break;
+                }
+            }
+            drop(tx);
+            let mut sides = Sides::new();
+            for w in workers {
+                let done = w
+                    .join()
+                    .map_err(|_| engine_err("a PNG encoder thread panicked"))?;
+                sides.extend(done);
+            }
+            Ok(sides)
+        })
     })
     .await
     .map_err(engine_err)?
+}
+
+/// One encoder thread: bundles for everything it takes off the queue.
+fn encode_until_closed(
+    rx: &Mutex<std::sync::mpsc::Receiver<Rendered>>,
+) -> Vec<((String, String), Option<ViewBundle>)> {
+    let mut out = Vec::new();
+    loop {
+        let next = match rx.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => break,
+        };
+        let Ok((key, label, rendered)) = next else {
+            break;
+        };
+        let bundle = rendered.and_then(|r| {
+            crate::commands::judge::encode_bundle(&label, &r)
+                .map_err(|e| tracing::warn!(output = %label, error = %format!("{e:#}"), "cannot encode the views"))
+                .ok()
+        });
+        out.push((key, bundle));
+    }
+    out
 }
 
 /// One match's view of the rendered sides: which keys play left and right.
