@@ -143,6 +143,9 @@ pub enum ValidatorCommand {
         /// Working directory (a fresh one under the system temp dir by default).
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// Skip the timeline with the offline judge (it stands in for model latency).
+        #[arg(long = "no-judge")]
+        no_judge: bool,
     },
 }
 

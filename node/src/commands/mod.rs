@@ -37,12 +37,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             view_size,
             backend,
             dir,
+            no_judge,
         }) => {
             let backend = backend
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--backend: {e}"))?;
             let report =
-                crate::validator::bench::run(miners, prompts, view_size, backend, dir).await?;
+                crate::validator::bench::run(miners, prompts, view_size, backend, dir, !no_judge)
+                    .await?;
             output::json(&report)
         }
         Command::Miner(cmd) => crate::miner::run(g, cmd).await,

@@ -42,6 +42,7 @@ pub async fn run(
     view_size: u32,
     backend: sn17_gpu::Backend,
     dir: Option<PathBuf>,
+    judge_matches: bool,
 ) -> anyhow::Result<BenchReport> {
     let tmp = tempfile_dir(dir)?;
     let stems: Vec<String> = (0..prompts).map(|i| format!("bench-{i:03}")).collect();
@@ -104,6 +105,22 @@ pub async fn run(
     let sides = render_all(backend, Some(view_size), jobs, status).await?;
     let render_secs = t.elapsed().as_secs_f64();
 
+    if !judge_matches {
+        drop(cdns);
+        return Ok(BenchReport {
+            miners,
+            prompts,
+            view_size,
+            backend: format!("{backend:?}"),
+            download_secs,
+            render_secs,
+            renders,
+            ms_per_output_render: render_secs * 1000.0 / renders.max(1) as f64,
+            overhead_secs: download_secs + render_secs,
+            offline_judge_secs: 0.0,
+            matches: 0,
+        });
+    }
     // The timeline, every miner against the running defender, with the offline judge.
     let judge = sn17_judge::offline::select_judge(None, true, None)?;
     let prompt_images: std::collections::HashMap<_, _> = stems
