@@ -65,6 +65,7 @@ fn pubkey(cli: &Cli, wallet: &str) -> (Account, Account) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chain_client_and_cli_on_a_real_runtime() {
+    let _slot = crate::chain_slot();
     let Some(genesis) = shared_file("chain/raonet.json") else {
         return;
     };

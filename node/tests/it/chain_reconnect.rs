@@ -56,6 +56,7 @@ async fn proxy(upstream: String) -> Proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_reconnect_after_the_endpoint_drops() {
+    let _slot = crate::chain_slot();
     let Some(genesis) = shared_file("chain/raonet.json") else {
         return;
     };

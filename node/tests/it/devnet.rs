@@ -53,6 +53,7 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 
 #[test]
 fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
+    let _slot = crate::chain_slot();
     let Some(spec) = spec() else { return };
     if !chopsticks_installed() {
         return;
@@ -251,6 +252,7 @@ fn devnet_with_kills(
 
 #[test]
 fn a_validator_killed_at_random_stages_finishes_the_round_the_same_way() {
+    let _slot = crate::chain_slot();
     let Some(spec) = spec() else { return };
     if !chopsticks_installed() {
         return;
@@ -310,6 +312,7 @@ fn a_validator_killed_at_random_stages_finishes_the_round_the_same_way() {
 
 #[test]
 fn a_second_round_lets_the_leader_defend_and_decays_its_weight() {
+    let _slot = crate::chain_slot();
     let Some(spec) = spec() else { return };
     if !chopsticks_installed() {
         return;

@@ -60,6 +60,7 @@ fn first_json_line(child: &mut Child, timeout: Duration) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_find_each_other_through_axons_on_chain() {
+    let _slot = crate::chain_slot();
     let Some(genesis) = shared_file("chain/raonet.json") else {
         return;
     };

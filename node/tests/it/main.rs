@@ -13,3 +13,11 @@ mod gossip_chain;
 mod gossip_mesh;
 mod gossip_support;
 mod render_cli;
+
+/// One chain test at a time: each starts its own chopsticks (plus, for the devnet, a
+/// validator and miners), and on a 2-core machine two at once starve each other's block
+/// production. Held for the whole test; a panicking test does not block the others.
+pub(crate) fn chain_slot() -> std::sync::MutexGuard<'static, ()> {
+    static SLOT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SLOT.lock().unwrap_or_else(|p| p.into_inner())
+}
