@@ -64,6 +64,8 @@ fn pubkey(cli: &Cli, wallet: &str) -> (Account, Account) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The chain slot is held for the whole test on purpose; no task of the test takes it.
+#[allow(clippy::await_holding_lock)]
 async fn chain_client_and_cli_on_a_real_runtime() {
     let _slot = crate::chain_slot();
     let Some(genesis) = shared_file("chain/raonet.json") else {

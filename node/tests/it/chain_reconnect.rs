@@ -55,6 +55,8 @@ async fn proxy(upstream: String) -> Proxy {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The chain slot is held for the whole test on purpose; no task of the test takes it.
+#[allow(clippy::await_holding_lock)]
 async fn reads_reconnect_after_the_endpoint_drops() {
     let _slot = crate::chain_slot();
     let Some(genesis) = shared_file("chain/raonet.json") else {

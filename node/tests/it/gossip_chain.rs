@@ -59,6 +59,8 @@ fn first_json_line(child: &mut Child, timeout: Duration) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The chain slot is held for the whole test on purpose; no task of the test takes it.
+#[allow(clippy::await_holding_lock)]
 async fn nodes_find_each_other_through_axons_on_chain() {
     let _slot = crate::chain_slot();
     let Some(genesis) = shared_file("chain/raonet.json") else {
