@@ -42,3 +42,18 @@ impl DataDir {
         self.0.join("outputs")
     }
 }
+
+/// The competition state repository a role works with: validators clone and push it, miners
+/// follow it.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StateRemoteArgs {
+    /// The competition state repository (a path; https with the `https` feature).
+    #[arg(long = "state.remote", env = "SN17_STATE_REMOTE")]
+    pub state_remote: String,
+    #[arg(
+        long = "state.branch",
+        env = "SN17_STATE_BRANCH",
+        default_value = "main"
+    )]
+    pub state_branch: String,
+}

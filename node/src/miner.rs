@@ -55,15 +55,8 @@ pub enum MinerCommand {
 pub struct MinerArgs {
     #[command(flatten)]
     pub p2p: P2pArgs,
-    /// The competition state repository to follow (a path; https with the `https` feature).
-    #[arg(long = "state.remote", env = "SN17_STATE_REMOTE")]
-    pub state_remote: String,
-    #[arg(
-        long = "state.branch",
-        env = "SN17_STATE_BRANCH",
-        default_value = "main"
-    )]
-    pub state_branch: String,
+    #[command(flatten)]
+    pub state: crate::datadir::StateRemoteArgs,
     /// owner/name of the generator's repository (committed on chain).
     #[arg(long, env = "SN17_MINER_REPO")]
     pub repo: String,
@@ -392,9 +385,9 @@ async fn run_miner(g: &GlobalArgs, mut args: MinerArgs) -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     let node = start_node(g, &args.p2p, None, &shutdown).await?;
-    let repo = StateRepo::open_or_clone(data.state(), None, &args.state_branch)?;
+    let repo = StateRepo::open_or_clone(data.state(), None, &args.state.state_branch)?;
     if repo.fetch("origin").is_err() {
-        repo.set_remote("origin", &args.state_remote)?;
+        repo.set_remote("origin", &args.state.state_remote)?;
     }
     events.emit(serde_json::json!({
         "event": "ready", "pid": std::process::id(), "hotkey": hotkey.account().ss58(),

@@ -46,16 +46,8 @@ use weights::{Tick, WeightsSetter};
 pub struct ValidatorArgs {
     #[command(flatten)]
     pub p2p: P2pArgs,
-    /// The competition state repository to clone and push to (a path; https with the `https`
-    /// feature).
-    #[arg(long = "state.remote", env = "SN17_STATE_REMOTE")]
-    pub state_remote: String,
-    #[arg(
-        long = "state.branch",
-        env = "SN17_STATE_BRANCH",
-        default_value = "main"
-    )]
-    pub state_branch: String,
+    #[command(flatten)]
+    pub state: crate::datadir::StateRemoteArgs,
     /// Prometheus metrics and JSON status (`/metrics`, `/status`, `/health`).
     #[arg(long, env = "SN17_METRICS", default_value = "127.0.0.1:9616")]
     pub metrics: SocketAddr,
@@ -138,25 +130,22 @@ impl Events {
     }
 }
 
-/// Publishes a signed message; a few tries while no peer is subscribed, never blocking a round
-/// for long (gossip is best-effort, the state repository is the record).
-async fn publish(
+/// Signs `payload` with `hotkey` at `block` and publishes it; a few tries while no peer is
+/// subscribed, never blocking a round for long (gossip is best-effort, the state repository is
+/// the record). True when a peer took it.
+pub async fn publish_signed(
     gossip: &GossipHandle,
     netuid: u16,
     hotkey: &PairSigner,
     block: u64,
     payload: Payload,
-    status: &Status,
 ) -> bool {
     let envelope = Envelope::sign(netuid, block, hotkey.account().0, payload, |m| {
         hotkey.sign_bytes(m)
     });
     for _ in 0..40 {
         match gossip.publish(envelope.clone()).await {
-            Ok(p) if p.sent => {
-                bump(&status.counters.gossip_published);
-                return true;
-            }
+            Ok(p) if p.sent => return true,
             Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
             Err(e) => {
                 tracing::warn!(error = %e, "gossip publish failed");
@@ -166,6 +155,15 @@ async fn publish(
     }
     tracing::warn!("no gossip peer subscribed; message not sent");
     false
+}
+
+/// What the validator gossips with: its node, subnet, hotkey and state remote.
+struct Publisher<'a> {
+    gossip: &'a GossipHandle,
+    netuid: u16,
+    hotkey: &'a PairSigner,
+    remote: &'a str,
+    status: &'a Status,
 }
 
 /// The gossip form of a round's seed, from the state repository.
@@ -210,21 +208,13 @@ pub fn round_outcome(repo: &GitBatcher, round: u64) -> anyhow::Result<Vec<Payloa
 /// Publishes what the state repository says and this validator has not sent yet: the current
 /// round's seed and the previous round's result and leader entry. A marker per message in the
 /// database (written after sending) keeps a restarted validator from sending twice.
-async fn gossip_catch_up<C, J>(
-    engine: &RoundEngine<C, J>,
-    gossip: &GossipHandle,
-    netuid: u16,
-    hotkey: &PairSigner,
-    head: u64,
-    remote: &str,
-    status: &Status,
-) {
+async fn gossip_catch_up<C, J>(engine: &RoundEngine<C, J>, out: &Publisher<'_>, head: u64) {
     let Ok(Some(state)) = engine.repo.read::<State>(layout::STATE) else {
         return;
     };
     let round = state.current_round;
     let mut pending: Vec<(String, Payload)> = Vec::new();
-    if let Ok(seed) = round_seed(&engine.repo, round, remote) {
+    if let Ok(seed) = round_seed(&engine.repo, round, out.remote) {
         pending.push((format!("sent/seed/{round}"), Payload::Seed(seed)));
     }
     let finished = if matches!(state.stage, Stage::Finished) {
@@ -253,7 +243,8 @@ async fn gossip_catch_up<C, J>(
         if sent.ok().flatten().is_some() {
             continue;
         }
-        if publish(gossip, netuid, hotkey, head, payload, status).await {
+        if publish_signed(out.gossip, out.netuid, out.hotkey, head, payload).await {
+            bump(&out.status.counters.gossip_published);
             let _ = engine.store.put(&marker);
         }
     }
@@ -305,8 +296,12 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
     let node = start_node(g, &args.p2p, None, &shutdown).await?;
 
     // The engine.
-    let repo = StateRepo::open_or_clone(data.state(), Some(&args.state_remote), &args.state_branch)
-        .with_context(|| format!("cloning the state repository {}", args.state_remote))?;
+    let repo = StateRepo::open_or_clone(
+        data.state(),
+        Some(&args.state.state_remote),
+        &args.state.state_branch,
+    )
+    .with_context(|| format!("cloning the state repository {}", args.state.state_remote))?;
     let chain_clock = match &args.clock_anchor {
         Some(spec) => {
             Some(ChainClock::parse(spec).context("--clock-anchor is BLOCK@UNIX_SECONDS")?)
@@ -397,13 +392,20 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
         std::process::exit(130);
     });
 
+    let publisher = Publisher {
+        gossip: &node.handle,
+        netuid,
+        hotkey: &hotkey,
+        remote: &args.state.state_remote,
+        status: &status,
+    };
     let poll = Duration::from_millis(args.poll_ms.max(10));
     let result = loop {
         if shutdown.is_cancelled() {
             break Ok(());
         }
-        let head = match client.head().await {
-            Ok(h) => h.number,
+        let chain_head = match client.head().await {
+            Ok(h) => h,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the chain head");
                 bump(&status.counters.errors);
@@ -411,6 +413,7 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
                 continue;
             }
         };
+        let head = chain_head.number;
         if let Some(c) = &chain_clock {
             c.set_block(head);
             engine
@@ -429,16 +432,7 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
         };
 
         if finishing {
-            gossip_catch_up(
-                &engine,
-                &node.handle,
-                netuid,
-                &hotkey,
-                head,
-                &args.state_remote,
-                &status,
-            )
-            .await;
+            gossip_catch_up(&engine, &publisher, head).await;
             // The last round is done: set the weights its leader entry gives, once in force.
             let effective = leaders.last().map_or(0, |l| l.effective_block);
             if head < effective {
@@ -450,7 +444,10 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
                 sleep_or_stop(poll, &shutdown).await;
                 continue;
             }
-            match weights.tick(&client, netuid, &hotkey, &leaders, true).await {
+            match weights
+                .tick(&client, netuid, &hotkey, &leaders, chain_head, true)
+                .await
+            {
                 Tick::Set(done) => {
                     record_weights(&status, &events, &done);
                     break Ok(());
@@ -466,7 +463,7 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
         }
 
         match weights
-            .tick(&client, netuid, &hotkey, &leaders, false)
+            .tick(&client, netuid, &hotkey, &leaders, chain_head, false)
             .await
         {
             Tick::Set(done) => record_weights(&status, &events, &done),
@@ -494,49 +491,32 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
             }
         };
         bump(&status.counters.steps);
-        match &step {
+        // Where the engine is now: (round, stage, the block it waits for, why).
+        let (round, stage, until, reason) = match &step {
             Step::Advanced { round, to, .. } => {
                 bump(&status.counters.stage_changes);
-                status.update(|p| {
-                    p.round = *round;
-                    p.stage = to.clone();
-                    p.until_block = None;
-                    p.reason.clear();
-                });
+                (*round, to, None, "")
             }
             Step::Wait {
                 round,
                 stage,
                 until_block,
                 reason,
-            } => status.update(|p| {
-                p.round = *round;
-                p.stage = stage.clone();
-                p.until_block = *until_block;
-                p.reason = reason.clone();
-            }),
+            } => (*round, stage, *until_block, reason.as_str()),
             Step::Idle {
                 round,
                 stage,
                 reason,
-            } => status.update(|p| {
-                p.round = *round;
-                p.stage = stage.clone();
-                p.until_block = None;
-                p.reason = reason.clone();
-            }),
-        }
+            } => (*round, stage, None, reason.as_str()),
+        };
+        status.update(|p| {
+            p.round = round;
+            p.stage = stage.clone();
+            p.until_block = until;
+            p.reason = reason.to_string();
+        });
         events.emit(serde_json::to_value(&step).unwrap_or_default());
-        gossip_catch_up(
-            &engine,
-            &node.handle,
-            netuid,
-            &hotkey,
-            head,
-            &args.state_remote,
-            &status,
-        )
-        .await;
+        gossip_catch_up(&engine, &publisher, head).await;
         if !matches!(step, Step::Advanced { .. }) {
             sleep_or_stop(poll, &shutdown).await;
         }

@@ -7,12 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use libp2p::Multiaddr;
 use sn17_chain::{PairSigner, Subtensor};
 use sn17_node::explorer::{self, ExplorerState};
 use sn17_node::gossip::{
-    ChainMetagraph, Envelope, GossipConfig, GossipHandle, GossipService, MetagraphView, Payload,
+    ChainMetagraph, GossipConfig, GossipHandle, GossipService, MetagraphView, Payload,
 };
 use sn17_storage::db::{Store, StoreOptions};
 use tokio_util::sync::CancellationToken;
@@ -86,29 +85,18 @@ impl DevNetwork {
         })
     }
 
-    /// Signs `payload` with the validator's hotkey at `block` and publishes it; waits until a
-    /// peer is subscribed so the message goes out.
+    /// Signs `payload` with `hotkey` at `block` and publishes it from the devnet's node.
     pub async fn publish(
         &self,
         hotkey: &PairSigner,
         block: u64,
         payload: Payload,
     ) -> anyhow::Result<()> {
-        let envelope = Envelope::sign(self.netuid, block, hotkey.account().0, payload, |m| {
-            hotkey.sign_bytes(m)
-        });
-        let started = Instant::now();
-        loop {
-            let published = self.validator.publish(envelope.clone()).await;
-            match published {
-                Ok(p) if p.sent => return Ok(()),
-                Ok(_) | Err(_) if started.elapsed() < Duration::from_secs(20) => {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Ok(_) => anyhow::bail!("no gossip peer subscribed within 20 s"),
-                Err(e) => return Err(e).context("publishing on the devnet gossip"),
-            }
-        }
+        let sent =
+            crate::validator::publish_signed(&self.validator, self.netuid, hotkey, block, payload)
+                .await;
+        anyhow::ensure!(sent, "no gossip peer took the message within 10 s");
+        Ok(())
     }
 
     /// Waits (up to 10 s) until the explorer's metagraph has seen block `block`: gossip

@@ -122,10 +122,10 @@ impl PodClient {
             .is_ok_and(|r| r.status().is_success())
     }
 
-    /// `GET /status`.
-    pub async fn status(&self) -> Result<PodStatus, PodError> {
+    /// `GET path`, which must answer 2xx.
+    async fn get_ok(&self, path: &str, timeout: Duration) -> Result<reqwest::Response, PodError> {
         let resp = self
-            .request(reqwest::Method::GET, "/status", self.timeouts.request)
+            .request(reqwest::Method::GET, path, timeout)
             .send()
             .await
             .map_err(|e| self.transport(e))?;
@@ -135,6 +135,12 @@ impl PodClient {
                 status: resp.status().as_u16(),
             });
         }
+        Ok(resp)
+    }
+
+    /// `GET /status`.
+    pub async fn status(&self) -> Result<PodStatus, PodError> {
+        let resp = self.get_ok("/status", self.timeouts.request).await?;
         let body = self.body(resp, 64 << 10).await?;
         serde_json::from_slice(&body).map_err(|e| self.malformed(e))
     }
@@ -173,17 +179,7 @@ impl PodClient {
 
     /// `GET /results`, checked against the caps.
     pub async fn results(&self) -> Result<PodResults, PodError> {
-        let resp = self
-            .request(reqwest::Method::GET, "/results", self.timeouts.results)
-            .send()
-            .await
-            .map_err(|e| self.transport(e))?;
-        if !resp.status().is_success() {
-            return Err(PodError::Status {
-                url: self.base.clone(),
-                status: resp.status().as_u16(),
-            });
-        }
+        let resp = self.get_ok("/results", self.timeouts.results).await?;
         let bytes = self.body(resp, self.limits.max_zip_bytes).await?;
         zipfile::read(&bytes, &self.limits).map_err(|reason| PodError::Limit {
             url: self.base.clone(),

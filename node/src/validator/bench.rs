@@ -105,21 +105,21 @@ pub async fn run(
     let sides = render_all(backend, Some(view_size), jobs, status).await?;
     let render_secs = t.elapsed().as_secs_f64();
 
+    let report = |offline_judge_secs: f64, matches: usize| BenchReport {
+        miners,
+        prompts,
+        view_size,
+        backend: format!("{backend:?}"),
+        download_secs,
+        render_secs,
+        renders,
+        ms_per_output_render: render_secs * 1000.0 / renders.max(1) as f64,
+        overhead_secs: download_secs + render_secs,
+        offline_judge_secs,
+        matches,
+    };
     if !judge_matches {
-        drop(cdns);
-        return Ok(BenchReport {
-            miners,
-            prompts,
-            view_size,
-            backend: format!("{backend:?}"),
-            download_secs,
-            render_secs,
-            renders,
-            ms_per_output_render: render_secs * 1000.0 / renders.max(1) as f64,
-            overhead_secs: download_secs + render_secs,
-            offline_judge_secs: 0.0,
-            matches: 0,
-        });
+        return Ok(report(0.0, 0));
     }
     // The timeline, every miner against the running defender, with the offline judge.
     let judge = sn17_judge::offline::select_judge(None, true, None)?;
@@ -176,19 +176,7 @@ pub async fn run(
     let offline_judge_secs = t.elapsed().as_secs_f64();
     anyhow::ensure!(settled.is_some(), "the timeline did not settle");
     drop(cdns);
-    Ok(BenchReport {
-        miners,
-        prompts,
-        view_size,
-        backend: format!("{backend:?}"),
-        download_secs,
-        render_secs,
-        renders,
-        ms_per_output_render: render_secs * 1000.0 / renders.max(1) as f64,
-        overhead_secs: download_secs + render_secs,
-        offline_judge_secs,
-        matches,
-    })
+    Ok(report(offline_judge_secs, matches))
 }
 
 fn tempfile_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {

@@ -69,12 +69,9 @@ impl WeightsSetter {
         netuid: u16,
         hotkey: &PairSigner,
         leaders: &[LeaderEntry],
+        head: sn17_chain::Head,
         force: bool,
     ) -> Tick {
-        let head = match client.head().await {
-            Ok(h) => h,
-            Err(e) => return self.failed(0, e.to_string()),
-        };
         if !force && head.number < self.next_block {
             return Tick::NotDue;
         }
