@@ -8,6 +8,8 @@
 //! events), `batch` the wall time of a whole batch with the RGBA8 images landed in pinned host
 //! memory. `--dump DIR` also writes each scene, its cameras and sn17's view 0 for
 //! scripts/bench_gsplat.py, which renders the same scenes with gsplat and prints the comparison.
+//! `--write-plys DIR COUNT N` writes COUNT such scenes of N gaussians as 3DGS PLY files (for the
+//! end-to-end `sn17 render` benchmark) and exits.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,11 +92,82 @@ fn dump(
     Ok(())
 }
 
+/// A binary little-endian 3DGS PLY (x y z, normals, f_dc, f_rest channel-major, opacity logit,
+/// log scales, rotation w x y z), as trainers write it.
+fn write_ply(path: &Path, s: &sn17_gpu::assets::splats::Splats) -> std::io::Result<()> {
+    let n = s.len();
+    let k = s.rest_coeffs();
+    let mut h = format!(
+        "ply\nformat binary_little_endian 1.0\nelement vertex {n}\n\
+         property float x\nproperty float y\nproperty float z\n\
+         property float nx\nproperty float ny\nproperty float nz\n"
+    );
+    for c in 0..3 {
+        h.push_str(&format!("property float f_dc_{c}\n"));
+    }
+    for r in 0..3 * k {
+        h.push_str(&format!("property float f_rest_{r}\n"));
+    }
+    h.push_str("property float opacity\n");
+    for c in 0..3 {
+        h.push_str(&format!("property float scale_{c}\n"));
+    }
+    for c in 0..4 {
+        h.push_str(&format!("property float rot_{c}\n"));
+    }
+    h.push_str("end_header\n");
+    let mut out = Vec::with_capacity(h.len() + n * (17 + 3 * k) * 4);
+    out.extend_from_slice(h.as_bytes());
+    let mut put = |x: f32| out.extend_from_slice(&x.to_le_bytes());
+    for i in 0..n {
+        s.positions[i].iter().for_each(|&x| put(x));
+        (0..3).for_each(|_| put(0.0));
+        s.sh_dc[i].iter().for_each(|&x| put(x));
+        let rest = &s.sh_rest[i * 3 * k..(i + 1) * 3 * k];
+        for ch in 0..3 {
+            for c in 0..k {
+                put(rest[c * 3 + ch]);
+            }
+        }
+        put(s.opacity_logits[i]);
+        s.log_scales[i].iter().for_each(|&x| put(x));
+        s.rotations[i].iter().for_each(|&x| put(x));
+    }
+    std::fs::write(path, out)
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if let Some(i) = args.iter().position(|a| a == "--write-plys") {
+        let dir = PathBuf::from(args.get(i + 1).cloned().unwrap_or_else(|| "plys".into()));
+        let count: usize = args.get(i + 2).and_then(|v| v.parse().ok()).unwrap_or(128);
+        let n: usize = args
+            .get(i + 3)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100_000);
+        std::fs::create_dir_all(&dir).expect("creating the PLY folder");
+        let t = std::time::Instant::now();
+        std::thread::scope(|sc| {
+            for w in 0..8 {
+                let dir = &dir;
+                sc.spawn(move || {
+                    for a in (w..count).step_by(8) {
+                        let s = random_splats(n, 3, 5000 + a as u64);
+                        write_ply(&dir.join(format!("asset_{a:03}.ply")), &s).expect("writing PLY");
+                    }
+                });
+            }
+        });
+        println!(
+            "wrote {count} PLY files of {n} gaussians to {} in {:.1} s",
+            dir.display(),
+            t.elapsed().as_secs_f64()
+        );
+        return;
+    }
     let mut dump_dir: Option<PathBuf> = None;
     let mut runs = 20usize;
     if let Some(i) = args.iter().position(|a| a == "--dump") {

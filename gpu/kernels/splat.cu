@@ -3,14 +3,17 @@
 //
 // Pipeline per batch (all on one stream, no host round trip):
 //   prep_gaussians   once per asset: activations, 3D covariance, SH packed per gaussian
-//   project          thread per gaussian, loop over views: EWA projection, SH colour, tile rect,
+//   project          thread per gaussian, loop over views: EWA projection, SH colour, tile rect
+//                    (narrowed to the 8x4-pixel sub-blocks its alpha >= 1/255 box meets),
 //                    per-view depth range
-//   sort_upsweep / scan / sort_downsweep  x4: stable LSD radix sort of 32-bit depth keys,
-//                    segmented by view (blocks never straddle views), so each view ends up in
-//                    front-to-back order with ties by gaussian index
-//   bin_count / tile_totals / scan_tiles / tile_offsets / bin_scatter: stable bucketing of the
-//                    depth-sorted lists into per-(view, tile) ranges (no global pair sort),
-//                    dropping tiles the gaussian's alpha >= 1/255 ellipse misses
+//   sort_upsweep / scan / sort_downsweep  x3 (x4 for views whose depths span more than 2^24
+//                    float values): stable LSD radix sort of depth keys, segmented by view
+//                    (blocks never straddle views), so each view ends up in front-to-back order
+//                    with ties by gaussian index
+//   bin_count / bin_offsets / scan_bins / bin_scatter: stable bucketing of the
+//                    depth-sorted lists into per-(view, bin) ranges, bins of 16 or 32 pixels (no
+//                    global pair sort), dropping bins the gaussian's alpha >= 1/255 ellipse
+//                    misses (exact per row of bins); each pair carries the sub-blocks it covers
 //   raster           block per (view, 16x16 tile), warp per 8x4 pixels: front-to-back blending
 //                    with early termination, RGBA8 out
 //
@@ -167,11 +170,71 @@ __device__ __forceinline__ float r2_of(float opacity) {
 // A positive float as the upper 16 bits of its bits, rounded up (bfloat16 toward +inf).
 __device__ __forceinline__ u32 bf16_up(float x) { return (__float_as_uint(x) + 0xffffu) >> 16; }
 
+// a b - c d to within a few ulps (Kahan's algorithm with fused multiply-adds): the conic's
+// determinant cancels badly in plain float arithmetic.
+__device__ __forceinline__ float dop(float a, float b, float c, float d) {
+    float w = c * d;
+    float e = fmaf(-c, d, w);
+    float f = fmaf(a, b, -w);
+    return f + e;
+}
+
+// Packed tile rect (16-pixel tiles), two words: lo = x0 | dc0 << 11 | dr0 << 12 | y0 << 16,
+// hi = x1 | dc1 << 11 | dr1 << 12 | y1 << 16 (tiles < 2^11). dc / dr narrow it to the 8x4-pixel
+// sub-blocks the gaussian's alpha >= 1/255 box meets: columns 2 x0 + dc0 ..= 2 x1 - 1 - dc1, rows
+// 4 y0 + dr0 ..= 4 y1 - 1 - dr1.
+__device__ __forceinline__ void rect_unpack(u32 lo, u32 hi, u32& x0, u32& y0, u32& x1, u32& y1) {
+    x0 = lo & 0x7ffu;
+    y0 = (lo >> 16) & 0x7ffu;
+    x1 = hi & 0x7ffu;
+    y1 = (hi >> 16) & 0x7ffu;
+}
+
+__device__ __forceinline__ void rect_of(float4 a, float4 b, u32& x0, u32& y0, u32& x1, u32& y1) {
+    rect_unpack(__float_as_uint(a.w), __float_as_uint(b.w), x0, y0, x1, y1);
+}
+
+__device__ __forceinline__ void sub_of(u32 lo, u32 hi, u32& sc0, u32& sc1, u32& sr0, u32& sr1) {
+    u32 x0, y0, x1, y1;
+    rect_unpack(lo, hi, x0, y0, x1, y1);
+    sc0 = 2 * x0 + ((lo >> 11) & 1u);
+    sc1 = 2 * x1 - 1 - ((hi >> 11) & 1u);
+    sr0 = 4 * y0 + ((lo >> 12) & 3u);
+    sr1 = 4 * y1 - 1 - ((hi >> 12) & 3u);
+}
+
+// Sub-block columns / rows (8 / 4 pixels) whose pixel centres the box [m - h, m + h] meets,
+// clipped to [lo, hi]: exactly those passing the per-sub-block test
+// !(m + h < s0 || m - h > s0 + size - 1), s0 = s size + 0.5. (a > b: none.)
+__device__ __forceinline__ void sub_range(float m, float h, u32 size, u32 lo, u32 hi, u32& a,
+                                          u32& b) {
+    float fs = (float)size;
+    int sz = (int)size;
+    int i0 = (int)fmaxf(fminf(ceilf((m - h - (fs - 0.5f)) / fs), 1e6f), -1e6f);
+    int i1 = (int)fmaxf(fminf(floorf((m + h - 0.5f) / fs), 1e6f), -1e6f);
+    auto kl = [&](int s) { return !(m - h > (float)(s * sz) + (fs - 0.5f)); };
+    auto kr = [&](int s) { return !(m + h < (float)(s * sz) + 0.5f); };
+    if (kl(i0 - 1)) i0--;
+    else if (!kl(i0)) i0++;
+    if (kr(i1 + 1)) i1++;
+    else if (!kr(i1)) i1--;
+    i0 = max(i0, (int)lo);
+    i1 = min(i1, (int)hi);
+    if (i0 > i1) {
+        a = 1;
+        b = 0;
+    } else {
+        a = (u32)i0;
+        b = (u32)i1;
+    }
+}
+
 // Per (view, gaussian) idx, for visible gaussians:
 //   brec[2 idx]     = (mean x, mean y, opacity, tile rect x0 | y0 << 16)
 //   brec[2 idx + 1] = (conic a, b, c, tile rect x1 | y1 << 16)   (rect all 0: not drawn)
 //   crec[idx]       = (r, g, b, box half-width | half-height << 16 as bfloat16 rounded up)
-// Bucketing reads brec (one 32-byte sector), blending brec and crec.
+// (rects packed with their sub-block narrowing, see rect_unpack). Bucketing reads brec (one
+// 32-byte sector), blending brec and crec.
 template <int DEG>
 __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, float op, float4 ca,
                                             float2 cb, const float* shc, bool antialiased,
@@ -224,11 +287,14 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
     // needle-like gaussian its inverse can be wider than the covariance it came from), with the
     // conic's determinant in double (its float form cancels badly).
     float qa = c * inv, qb = -b * inv, qc = a * inv;
-    double cdet = (double)qa * (double)qc - (double)qb * (double)qb;
+    float cdet = dop(qa, qc, qb, qb);
     float hx = radius, hy = radius;
-    if (cdet > 0.0) {
-        hx = (float)sqrt((double)r2 * (double)qc / cdet) * 1.001f + 0.05f;
-        hy = (float)sqrt((double)r2 * (double)qa / cdet) * 1.001f + 0.05f;
+    bool boxed = cdet > 0.0f;
+    if (boxed) {
+        hx = sqrtf(r2 * (qc / cdet)) * 1.001f + 0.05f;
+        hy = sqrtf(r2 * (qa / cdet)) * 1.001f + 0.05f;
+        boxed = isfinite(hx) && isfinite(hy);
+        if (!boxed) hx = hy = radius;
     }
 #if defined(SN17_NO_CULL) || defined(SN17_NO_CULL_BOX)
     hx = hy = 3.0e38f;
@@ -257,8 +323,26 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
     *crec = make_float4(col.x, col.y, col.z, __uint_as_float(bf16_up(hx) | (bf16_up(hy) << 16)));
     *depth_out = tz;
     *depth_bits = __float_as_uint(tz);
-    brec[0] = make_float4(mx, my, opacity, __uint_as_float(x0 | (y0 << 16)));
-    brec[1] = make_float4(qa, qb, qc, __uint_as_float(x1 | (y1 << 16)));
+    // The sub-blocks the box meets (conservative: narrowed by at most one column / three rows).
+    u32 dc0 = 0, dc1 = 0, dr0 = 0, dr1 = 0;
+#if !defined(SN17_NO_CULL) && !defined(SN17_NO_CULL_BOX) && !defined(SN17_NO_SUB)
+    if (boxed) {
+        u32 a, b;
+        sub_range(mx, hx, 8, 2 * x0, 2 * x1 - 1, a, b);
+        if (a <= b) {
+            dc0 = min(a - 2 * x0, 1u);
+            dc1 = min(2 * x1 - 1 - b, 1u);
+        }
+        sub_range(my, hy, 4, 4 * y0, 4 * y1 - 1, a, b);
+        if (a <= b) {
+            dr0 = min(a - 4 * y0, 3u);
+            dr1 = min(4 * y1 - 1 - b, 3u);
+        }
+    }
+#endif
+    brec[0] = make_float4(mx, my, opacity,
+                          __uint_as_float(x0 | (dc0 << 11) | (dr0 << 12) | (y0 << 16)));
+    brec[1] = make_float4(qa, qb, qc, __uint_as_float(x1 | (dc1 << 11) | (dr1 << 12) | (y1 << 16)));
 }
 
 // Thread per gaussian, loop over views. minmax[2v] / [2v+1]: min / max depth bits of visible
@@ -371,6 +455,13 @@ __device__ __forceinline__ bool needs_top_digit(u32 vmin, u32 vmax) {
     return vmax >= vmin && ((vmax - vmin) >> KEY_BITS) != 0;
 }
 
+// Whether any of the first nv views needs the fourth digit (called by whole warps).
+__device__ __forceinline__ bool any_needs_top(const u32* __restrict__ minmax, u32 nv) {
+    bool any = false;
+    for (u32 v = lane_id(); v < nv; v += 32) any |= needs_top_digit(minmax[2 * v], minmax[2 * v + 1]);
+    return __any_sync(0xffffffffu, any);
+}
+
 // hist[(v * 256 + digit) * nblocks + block]
 extern "C" __global__ void __launch_bounds__(SORT_THREADS)
     sort_upsweep(u32 n, u32 pass, const float* __restrict__ depth, const u32* __restrict__ minmax,
@@ -378,6 +469,7 @@ extern "C" __global__ void __launch_bounds__(SORT_THREADS)
     __shared__ u32 h[SORT_WARPS][256];
     u32 v = blockIdx.y, b = blockIdx.x, nb = gridDim.x;
     u32 w = threadIdx.x >> 5;
+    if (pass == 3 && !any_needs_top(minmax, gridDim.y)) return;  // no fourth pass at all
     for (u32 k = threadIdx.x; k < SORT_WARPS * 256; k += SORT_THREADS) (&h[0][0])[k] = 0;
     __syncthreads();
     u32 vmin = minmax[2 * v], vmax = minmax[2 * v + 1];
@@ -424,17 +516,14 @@ extern "C" __global__ void __launch_bounds__(SORT_THREADS)
     __shared__ u32 sval[SORT_TILE];
     u32 v = blockIdx.y, b = blockIdx.x, nb = gridDim.x;
     u32 w = threadIdx.x >> 5, lane = lane_id();
+    if (pass == 3 && !any_needs_top(minmax, gridDim.y)) return;  // no fourth pass at all
     for (u32 k = threadIdx.x; k < SORT_WARPS * 256; k += SORT_THREADS) (&cnt[0][0])[k] = 0;
     __syncthreads();
     u32 vmin = minmax[2 * v], vmax = minmax[2 * v + 1];
     u64 seg = (u64)v * n;
     u32 shift = 8 * pass;
     if (pass == 3 && !needs_top_digit(vmin, vmax)) {
-        // Identity: copy this block's values in place order.
-        u32 base = b * SORT_TILE;
-        u32 count = min((u32)SORT_TILE, n - min(n, base));
-        for (u32 i = threadIdx.x; i < count; i += SORT_THREADS)
-            vals_out[seg + base + i] = vals_in[seg + base + i];
+        // Nothing to do: this view's result is the third pass's output (bin_count reads it).
         return;
     }
     u32 wbase = b * SORT_TILE + w * 32 * SORT_ITEMS;
@@ -497,10 +586,14 @@ extern "C" __global__ void __launch_bounds__(SORT_THREADS)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exclusive scan of u32 (in place), three kernels: block sums, scan of the sums, apply.
+// Exclusive scan of u32 (in place), three kernels: block sums, scan of the sums, apply. With
+// skip_nv > 0 they do nothing unless one of the first skip_nv views needs the sort's fourth
+// digit (the scan of the fourth pass's histograms).
 
 extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
-    scan_reduce(const u32* __restrict__ data, u32 n, u32* __restrict__ sums) {
+    scan_reduce(const u32* __restrict__ data, u32 n, u32* __restrict__ sums,
+                const u32* __restrict__ minmax, u32 skip_nv) {
+    if (skip_nv && !any_needs_top(minmax, skip_nv)) return;
     u32 base = blockIdx.x * SCAN_TILE;
     u32 s = 0;
 #pragma unroll
@@ -514,7 +607,9 @@ extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
 }
 
 // One block: exclusive scan of sums[0..nb) in place, chunk by chunk with a carry.
-extern "C" __global__ void __launch_bounds__(SCAN_THREADS) scan_sums(u32* sums, u32 nb) {
+extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
+    scan_sums(u32* sums, u32 nb, const u32* __restrict__ minmax, u32 skip_nv) {
+    if (skip_nv && !any_needs_top(minmax, skip_nv)) return;
     u32 carry = 0;
     for (u32 base = 0; base < nb; base += SCAN_THREADS) {
         u32 i = base + threadIdx.x;
@@ -527,7 +622,9 @@ extern "C" __global__ void __launch_bounds__(SCAN_THREADS) scan_sums(u32* sums, 
 }
 
 extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
-    scan_apply(u32* data, u32 n, const u32* __restrict__ sums) {
+    scan_apply(u32* data, u32 n, const u32* __restrict__ sums, const u32* __restrict__ minmax,
+               u32 skip_nv) {
+    if (skip_nv && !any_needs_top(minmax, skip_nv)) return;
     // Each thread scans SCAN_ITEMS consecutive elements.
     u32 base = blockIdx.x * SCAN_TILE + threadIdx.x * SCAN_ITEMS;
     u32 x[SCAN_ITEMS];
@@ -549,68 +646,145 @@ extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Stable bucketing of each view's depth-sorted list into tiles.
+// Stable bucketing of each view's depth-sorted list into bins of BIN x BIN pixels (BIN = 16 << shift,
+// shift 0 or 1; the gaussians' tile rects stay in 16-pixel tiles, the reference's unit).
 //
-// The sorted list of view v is cut into chunks of `chunk` entries, one block each (times tile
-// groups of at most `group` tiles, grid z); warp w of a block owns a contiguous slice of its
-// chunk. Per (view, tile, chunk) cell, at index C * tile_offset + c * tiles + t:
+// The sorted list of view v is cut into chunks of `chunk` entries, one block each (times groups of
+// `group_rows` bin rows, grid z); warp w of a block owns a contiguous slice of its chunk. Per
+// (view, chunk, bin) cell, at index C * bin_offset + c * bins + b:
 //   wcounts  uint4 = 8 u16 per-warp pair counts (bin_count)
-//   bases    u32 first pair index of the cell (tile_offsets)
-// bin_count also stores, per sorted entry, which tiles of its rect the gaussian really touches
-// (a bitmask over an 8x8 window; rects larger than that are re-tested by bin_scatter).
+//   bases    u32 first pair index of the cell within its bin (bin_offsets; bins start at
+//            starts[], scan_bins)
+// bin_count also stores, per sorted entry, which bins the gaussian really touches (hit record:
+// gaussian, packed tile rect, 4x4-bin window bitmask; rects larger than the window are re-derived
+// from the gaussian's record by bin_scatter).
 
-// Whether any pixel centre of tile (tx, ty) has q = ca dx^2 + 2 cb dx dy + cc dy^2 <= r2: the
-// minimum of the convex q over the box of pixel centres is at the mean (inside) or on an edge.
-__device__ __forceinline__ bool tile_hit(float4 m, float4 q, u32 tx, u32 ty) {
-    float x0 = (float)(tx * TILE) + 0.5f, x1 = x0 + (float)(TILE - 1);
-    float y0 = (float)(ty * TILE) + 0.5f, y1 = y0 + (float)(TILE - 1);
-#if defined(SN17_NO_CULL) || defined(SN17_NO_CULL_TILE)
-    return true;
-#endif
-    float ca = q.x, cb = q.y, cc = q.z, r2 = m.w;
-    if (m.x >= x0 && m.x <= x1 && m.y >= y0 && m.y <= y1) return true;
-    float lox = x0 - m.x, hix = x1 - m.x, loy = y0 - m.y, hiy = y1 - m.y;
-    float best = 3.0e38f;
-#pragma unroll
-    for (int e = 0; e < 2; e++) {
-        float dx = e ? hix : lox;
-        float dy = fminf(fmaxf(-cb * dx / cc, loy), hiy);
-        best = fminf(best, ca * dx * dx + 2.0f * cb * dx * dy + cc * dy * dy);
-        float ey = e ? hiy : loy;
-        float ex = fminf(fmaxf(-cb * ey / ca, lox), hix);
-        best = fminf(best, ca * ex * ex + 2.0f * cb * ex * ey + cc * ey * ey);
+// The region where a gaussian's blend can reach alpha >= 1/255: q = d^T conic d <= r2 with the
+// margins of r2_of, inflated (relatively to the conic's condition number, which bounds the float
+// error of the blend's own evaluation of q) so that the culling never drops a bin the blend would
+// draw in. For each strip of pixel rows its x extent is exact (the ellipse is convex): the widest
+// point is at dy = dys (right) or -dys (left), clamped to the strip.
+struct Ell {
+    float mx, my, k, wx, hy, ihy, dys;
+    bool full;  // degenerate conic: no culling inside the rect
+};
+
+__device__ __forceinline__ Ell make_ell(float4 a, float4 b) {
+    Ell e;
+    e.mx = a.x;
+    e.my = a.y;
+    float qa = b.x, qb = b.y, qc = b.z;
+    float det = dop(qa, qc, qb, qb);
+    e.full = !(det > 0.0f) || !(qa > 0.0f) || !(qc > 0.0f);
+    e.k = e.wx = e.hy = e.ihy = e.dys = 0.0f;
+    if (e.full) return e;
+    float tr = qa + qc;
+    float r2 = r2_of(a.z) * (1.0f + 1e-6f * (tr / det) * tr) + 1e-3f;
+    float k = -qb / qa;
+    float hy = sqrtf(r2 * qa / det) * 1.001f + 0.02f;  // y half extent
+    float wx = sqrtf(r2 / qa) * 1.001f + 0.02f;        // x half width at the centre row
+    float hx = sqrtf(wx * wx + k * k * hy * hy);
+    e.k = k;
+    e.wx = wx;
+    e.hy = hy;
+    e.ihy = 1.0f / hy;
+    e.dys = k * hy * (hy / hx);
+    if (!(isfinite(e.k) && isfinite(e.wx) && isfinite(e.hy) && isfinite(e.dys) && e.hy > 0.0f &&
+          isfinite(e.ihy)))
+        e.full = true;
+    return e;
+}
+
+// Bins [c_lo, c_hi] of bin row `by` that the ellipse meets inside the tile rect (pixel centres
+// of the rect only). False when none.
+template <int BIN>
+__device__ __forceinline__ bool row_span(const Ell& e, u32 x0, u32 y0, u32 x1, u32 y1, u32 by,
+                                         u32& c_lo, u32& c_hi) {
+    float ya = (float)max(by * BIN, y0 * TILE) + 0.5f;
+    float yb = (float)min(by * BIN + BIN, y1 * TILE) - 0.5f;
+    float rx0 = (float)(x0 * TILE) + 0.5f, rx1 = (float)(x1 * TILE) - 0.5f;
+    float xa = rx0, xb = rx1;
+    if (!(ya <= yb)) return false;
+#if !defined(SN17_NO_CULL) && !defined(SN17_NO_CULL_TILE)
+    if (!e.full) {
+        float lo = fmaxf(ya - e.my, -e.hy), hi = fminf(yb - e.my, e.hy);
+        if (!(lo <= hi)) return false;
+        float d1 = fminf(fmaxf(e.dys, lo), hi), d2 = fminf(fmaxf(-e.dys, lo), hi);
+        float u1 = d1 * e.ihy, u2 = d2 * e.ihy;
+        float s1 = sqrtf(fmaxf(1.0f - u1 * u1, 0.0f)), s2 = sqrtf(fmaxf(1.0f - u2 * u2, 0.0f));
+        float right = e.mx + e.k * d1 + e.wx * s1, left = e.mx + e.k * d2 - e.wx * s2;
+        float slack = 0.05f + 1e-5f * (fabsf(e.mx) + fabsf(e.k * d1) + fabsf(e.k * d2) + e.wx);
+        xa = fmaxf(xa, left - slack);
+        xb = fminf(xb, right + slack);
+        if (!(xa <= xb)) return false;
     }
-    return best <= r2;
-}
-
-// Bucketing record of (view, gaussian) idx: m = (mean x, mean y, -, r2), q = conic, tile rect.
-// (r2 recomputed from the opacity with the projection's expression.)
-__device__ __forceinline__ void load_brec(const float4* __restrict__ brec, u64 idx, float4& m,
-                                          float4& q, u32& x0, u32& y0, u32& x1, u32& y1) {
-    float4 a = brec[2 * idx], b = brec[2 * idx + 1];
-    m = make_float4(a.x, a.y, 0.0f, r2_of(a.z));
-    q = make_float4(b.x, b.y, b.z, 0.0f);
-    u32 lo = __float_as_uint(a.w), hi = __float_as_uint(b.w);
-    x0 = lo & 0xffffu;
-    y0 = lo >> 16;
-    x1 = hi & 0xffffu;
-    y1 = hi >> 16;
-}
-
-__device__ __forceinline__ void rect_of(uint2 r, u32& x0, u32& y0, u32& x1, u32& y1) {
-    x0 = r.x & 0xffffu;
-    y0 = r.x >> 16;
-    x1 = r.y & 0xffffu;
-    y1 = r.y >> 16;
-}
-
-#define BIN_WINDOW 8
-
-__device__ __forceinline__ bool small_rect(u32 x0, u32 y0, u32 x1, u32 y1) {
-#ifdef SN17_NO_SMALL
-    return false;
 #endif
-    return x1 - x0 <= BIN_WINDOW && y1 - y0 <= BIN_WINDOW;
+    // Bin column c holds pixel centres [c BIN + 0.5, c BIN + BIN - 0.5].
+    c_lo = (u32)max(0.0f, ceilf((xa + 0.5f) / (float)BIN - 1.0f));
+    c_hi = (u32)max(0.0f, floorf((xb - 0.5f) / (float)BIN));
+    u32 bx1 = (x1 * TILE + BIN - 1) / BIN;
+    c_hi = min(c_hi, bx1 - 1);
+    c_lo = max(c_lo, (x0 * TILE) / BIN);
+    return c_lo <= c_hi;
+}
+
+
+// Pair codes: a pair stores the gaussian index in its low bits and, above them, the rectangle
+// of 8x4-pixel sub-blocks of its bin that the gaussian's alpha >= 1/255 box meets inside its
+// tile rect (columns c0..c1, rows r0..r1; empty when c0 > c1). Raster warps test their own
+// sub-block against it without loading the gaussian.
+template <int BIN> struct Code {  // BIN 16: 2 x 4 sub-blocks (1+1+2+2 bits); BIN 32: 4 x 8 (2+2+3+3)
+    static const u32 CB = BIN == 16 ? 1 : 2, RB = BIN == 16 ? 2 : 3;
+    static const u32 GBITS = 32 - 2 * (CB + RB);
+    __device__ static u32 make(u32 c0, u32 c1, u32 r0, u32 r1) {
+        return c0 | (c1 << CB) | (r0 << (2 * CB)) | (r1 << (2 * CB + RB));
+    }
+    __device__ static bool has(u32 code, u32 c, u32 r) {
+        const u32 cm = (1u << CB) - 1, rm = (1u << RB) - 1;
+        return c >= (code & cm) && c <= ((code >> CB) & cm) && r >= ((code >> (2 * CB)) & rm) &&
+               r <= ((code >> (2 * CB + RB)) & rm);
+    }
+};
+
+// The pair of gaussian g in bin (bx, by), from its packed tile rect (lo, hi; see sub_of).
+template <int BIN>
+__device__ __forceinline__ u32 pair_of(u32 g, u32 lo, u32 hi, u32 bx, u32 by) {
+    const u32 COLS = BIN / 8, ROWS = BIN / 4;
+    u32 sc0, sc1, sr0, sr1;
+    sub_of(lo, hi, sc0, sc1, sr0, sr1);
+    u32 bc = bx * COLS, br = by * ROWS;
+    u32 c0 = max(sc0, bc), c1 = min(sc1, bc + COLS - 1);
+    u32 r0 = max(sr0, br), r1 = min(sr1, br + ROWS - 1);
+    u32 code = (c0 <= c1 && r0 <= r1) ? Code<BIN>::make(c0 - bc, c1 - bc, r0 - br, r1 - br)
+                                      : Code<BIN>::make(COLS - 1, 0, 0, 0);
+    return g | (code << Code<BIN>::GBITS);
+}
+
+#define BIN_WINDOW 4
+#define HIT_LARGE 0x10000u
+
+__device__ __forceinline__ u32 bins_x_of(const ViewParams& vp, u32 shift) {
+    return (vp.tiles_x + (1u << shift) - 1) >> shift;
+}
+__device__ __forceinline__ u32 bins_y_of(const ViewParams& vp, u32 shift) {
+    return (vp.tiles_y + (1u << shift) - 1) >> shift;
+}
+
+// The bin rows [r0, r1) of one block's group (blockIdx.z) in a view's bin grid; false when the
+// group starts past the last row.
+struct BinRows {
+    u32 bx_n, by_n, nb, r0, r1, gnb;
+};
+__device__ __forceinline__ bool bin_rows(const ViewParams& vp, u32 shift, u32 group_rows,
+                                         BinRows& b) {
+    b.bx_n = bins_x_of(vp, shift);
+    b.by_n = bins_y_of(vp, shift);
+    b.nb = b.bx_n * b.by_n;
+    b.r0 = blockIdx.z * group_rows;
+    if (b.r0 >= b.by_n) return false;
+    b.r1 = min(b.by_n, b.r0 + group_rows);
+    b.gnb = (b.r1 - b.r0) * b.bx_n;
+    return true;
 }
 
 __device__ __forceinline__ void add_u16(u16* base, u32 l) {
@@ -618,61 +792,106 @@ __device__ __forceinline__ void add_u16(u16* base, u32 l) {
     atomicAdd((u32*)(base + (l & ~1u)), 1u << (16 * (l & 1u)));
 }
 
-// Shared memory: wc[BIN_WARPS][group] u16.
-extern "C" __global__ void __launch_bounds__(BIN_THREADS)
-    bin_count(u32 n, u32 chunk, u32 nchunks, u32 group, const ViewParams* __restrict__ views,
-              const u32* __restrict__ sorted, const float4* __restrict__ brec,
-              uint4* __restrict__ hits,
-              uint4* __restrict__ wcounts) {
+// This warp's slice [wbeg, wend) of chunk c (whole steps of 32 entries).
+__device__ __forceinline__ void warp_slice(u32 n, u32 chunk, u32 c, u32 w, u32& wbeg, u32& wend) {
+    u32 cbeg = c * chunk, cend = min(n, cbeg + chunk);
+    u32 len = cend - min(cend, cbeg);
+    u32 per = ((len + BIN_WARPS - 1) / BIN_WARPS + 31) & ~31u;
+    wbeg = min(cend, cbeg + w * per);
+    wend = min(cend, wbeg + per);
+}
+
+// Calls f(row, col) for each bin of rows [r0, r1) that hit record `rec` covers, rows first.
+// Large records use the ellipse `e` (built from the gaussian's record by the caller).
+template <int BIN, class F>
+__device__ __forceinline__ void for_hits(uint4 rec, const Ell& e, u32 r0, u32 r1, F f) {
+    const u32 shift = BIN == 32 ? 1 : 0;
+    u32 x0, y0, x1, y1;
+    rect_unpack(rec.y, rec.z, x0, y0, x1, y1);
+    if (!(x0 < x1 && y0 < y1)) return;
+    u32 bx0 = x0 >> shift, by0 = y0 >> shift;
+    if (!(rec.w & HIT_LARGE)) {
+        u32 m = rec.w & 0xffffu;
+        while (m) {
+            u32 k = __ffs(m) - 1;
+            m &= m - 1;
+            u32 row = by0 + k / BIN_WINDOW;
+            if (row >= r0 && row < r1) f(row, bx0 + k % BIN_WINDOW);
+        }
+    } else {
+        u32 by1 = (y1 + (1u << shift) - 1) >> shift;
+        for (u32 row = max(by0, r0); row < min(by1, r1); row++) {
+            u32 cl, ch;
+            if (row_span<BIN>(e, x0, y0, x1, y1, row, cl, ch))
+                for (u32 cx = cl; cx <= ch; cx++) f(row, cx);
+        }
+    }
+}
+
+// Per-warp pair counts per (view, chunk, bin) and each sorted entry's hit record:
+//   (gaussian, packed rect lo, packed rect hi, window mask | HIT_LARGE)
+// (window: 4x4 bins from the rect's first bin, bit 4 * row + column). `sorted_a` is the sort's
+// result for views whose depths needed three digits, `sorted_b` for those that needed four.
+// Shared memory: wc[8][G'] u16 (G' = group bins rounded up to even).
+template <int BIN>
+__device__ void bin_count_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows,
+                               const ViewParams* __restrict__ views,
+                               const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
+                               const u32* __restrict__ minmax, const float4* __restrict__ brec,
+                               uint4* __restrict__ hits, uint4* __restrict__ wcounts) {
     extern __shared__ u32 smem[];
-    u16* wc = (u16*)smem;
+    const u32 shift = BIN == 32 ? 1 : 0;
     u32 c = blockIdx.x, v = blockIdx.y;
     const ViewParams& vp = views[v];
-    u32 ntiles = vp.tiles_x * vp.tiles_y;
-    u32 g0 = blockIdx.z * group;
-    if (g0 >= ntiles) return;
-    u32 g1 = min(ntiles, g0 + group);
-    u32 ng = g1 - g0;
-    for (u32 k = threadIdx.x; k < BIN_WARPS * group / 2; k += BIN_THREADS) smem[k] = 0;
+    BinRows br;
+    if (!bin_rows(vp, shift, group_rows, br)) return;
+    u32 bx_n = br.bx_n, by_n = br.by_n, nb = br.nb, r0 = br.r0, r1 = br.r1, gnb = br.gnb;
+    u32 g2 = (gnb + 1) & ~1u;
+    u16* wc = (u16*)smem;
+    for (u32 k = threadIdx.x; k < BIN_WARPS * g2 / 2; k += BIN_THREADS) smem[k] = 0;
     __syncthreads();
     u64 seg = (u64)v * n;
-    u32 w = threadIdx.x >> 5, lane = lane_id();
-    u32 cbeg = c * chunk, cend = min(n, cbeg + chunk);
-    u32 per_warp = (chunk + BIN_WARPS - 1) / BIN_WARPS;
-    u32 wbeg = min(cend, cbeg + w * per_warp), wend = min(cend, wbeg + per_warp);
-    u16* mine = wc + w * group;
+    const u32* sorted = needs_top_digit(minmax[2 * v], minmax[2 * v + 1]) ? sorted_b : sorted_a;
     bool store = blockIdx.z == 0;
+    u32 w = threadIdx.x >> 5, lane = lane_id();
+    u32 wbeg, wend;
+    warp_slice(n, chunk, c, w, wbeg, wend);
+    u16* mine = wc + w * g2;
     for (u32 i = wbeg + lane; i < wend; i += 32) {
         u32 g = sorted[seg + i];
+        float4 a = brec[2 * (seg + g)], b = brec[2 * (seg + g) + 1];
         u32 x0, y0, x1, y1;
-        float4 m, q;
-        load_brec(brec, seg + g, m, q, x0, y0, x1, y1);
-        unsigned long long bits = 0;
-        if (x0 < x1) {
-            bool small = small_rect(x0, y0, x1, y1);
-            for (u32 ty = y0; ty < y1; ty++)
-                for (u32 tx = x0; tx < x1; tx++) {
-                    u32 t = ty * vp.tiles_x + tx;
-                    bool in_group = t >= g0 && t < g1;
-                    if ((small || in_group) && tile_hit(m, q, tx, ty)) {
-                        if (small) bits |= 1ull << ((ty - y0) * BIN_WINDOW + (tx - x0));
-                        if (in_group) add_u16(mine, t - g0);
-                    }
-                }
+        rect_of(a, b, x0, y0, x1, y1);
+        uint4 rec = make_uint4(g, __float_as_uint(a.w), __float_as_uint(b.w), 0u);
+        if (x0 < x1 && y0 < y1) {
+            Ell e = make_ell(a, b);
+            u32 bx0 = x0 >> shift, by0 = y0 >> shift;
+            u32 bx1 = (x1 + (1u << shift) - 1) >> shift, by1 = (y1 + (1u << shift) - 1) >> shift;
+            bool small = bx1 - bx0 <= BIN_WINDOW && by1 - by0 <= BIN_WINDOW;
+#ifdef SN17_NO_SMALL
+            small = false;
+#endif
+            u32 mask = 0;
+            u32 lo = small ? by0 : max(by0, r0), hi = small ? by1 : min(by1, r1);
+            for (u32 by = lo; by < hi; by++) {
+                u32 cl, ch;
+                if (!row_span<BIN>(e, x0, y0, x1, y1, by, cl, ch)) continue;
+                if (small) mask |= ((2u << (ch - cl)) - 1u) << ((by - by0) * BIN_WINDOW + cl - bx0);
+                if (by >= r0 && by < r1)
+                    for (u32 cx = cl; cx <= ch; cx++) add_u16(mine, (by - r0) * bx_n + cx);
+            }
+            rec.w = small ? mask : HIT_LARGE;
         }
-        // Per sorted entry: the hit bits and the rect, read sequentially by bin_scatter.
-        if (store)
-            hits[seg + i] = make_uint4((u32)bits, (u32)(bits >> 32), x0 | (y0 << 16),
-                                       x1 | (y1 << 16));
+        if (store) hits[seg + i] = rec;
     }
     __syncthreads();
-    uint4* out = wcounts + (u64)nchunks * vp.tile_offset + (u64)c * ntiles;
-    for (u32 l = threadIdx.x; l < ng; l += BIN_THREADS) {
+    uint4* out = wcounts + (u64)nchunks * vp.tile_offset + (u64)c * nb + r0 * bx_n;
+    for (u32 l = threadIdx.x; l < gnb; l += BIN_THREADS) {
         u32 x[BIN_WARPS];
 #pragma unroll
-        for (u32 k = 0; k < BIN_WARPS; k++) x[k] = wc[k * group + l];
-        out[g0 + l] = make_uint4(x[0] | (x[1] << 16), x[2] | (x[3] << 16), x[4] | (x[5] << 16),
-                                 x[6] | (x[7] << 16));
+        for (u32 k = 0; k < BIN_WARPS; k++) x[k] = wc[k * g2 + l];
+        out[l] = make_uint4(x[0] | (x[1] << 16), x[2] | (x[3] << 16), x[4] | (x[5] << 16),
+                            x[6] | (x[7] << 16));
     }
 }
 
@@ -681,234 +900,353 @@ __device__ __forceinline__ u32 sum_u16x8(uint4 a) {
            (a.z >> 16) + (a.w & 0xffffu) + (a.w >> 16);
 }
 
-// totals[tile_offset + t] = pairs of (view, tile) over all chunks (grid: x over tiles, y = view).
-extern "C" __global__ void tile_totals(u32 nchunks, const ViewParams* __restrict__ views,
-                                       const uint4* __restrict__ wcounts,
-                                       u32* __restrict__ totals) {
-    u32 v = blockIdx.y;
-    const ViewParams& vp = views[v];
-    u32 ntiles = vp.tiles_x * vp.tiles_y;
-    u32 t = blockIdx.x * blockDim.x + threadIdx.x;
-    if (t >= ntiles) return;
-    const uint4* col = wcounts + (u64)nchunks * vp.tile_offset + t;
-    u32 s = 0;
-#pragma unroll 8
-    for (u32 c = 0; c < nchunks; c++) s += sum_u16x8(col[(u64)c * ntiles]);
-    totals[vp.tile_offset + t] = s;
-}
-
-// One block: starts[i] = sum of totals[0..i) for i in 0..=m, in 64 bits; status[0] = total pairs.
+// One block: starts[i] = sum of totals[0..i) for i in 0..=m, in 64 bits (clamped to u32);
+// status[0] = total pairs.
 extern "C" __global__ void __launch_bounds__(1024)
-    scan_tiles(const u32* __restrict__ totals, u32 m, u32* __restrict__ starts,
-               u64* __restrict__ status) {
-    __shared__ u64 part[1024];
+    scan_bins(const u32* __restrict__ totals, u32 m, u32* __restrict__ starts,
+              u64* __restrict__ status) {
+    __shared__ u64 wsum[32];
     u32 per = (m + 1023) / 1024;
     u32 lo = min(m, threadIdx.x * per), hi = min(m, lo + per);
     u64 s = 0;
     for (u32 i = lo; i < hi; i++) s += totals[i];
-    part[threadIdx.x] = s;
+    // Block exclusive scan of s (64 bits).
+    u32 lane = lane_id(), w = threadIdx.x >> 5;
+    u64 incl = s;
+    for (int o = 1; o < 32; o <<= 1) {
+        u64 y = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= (u32)o) incl += y;
+    }
+    if (lane == 31) wsum[w] = incl;
     __syncthreads();
-    if (threadIdx.x == 0) {
-        u64 run = 0;
-        for (u32 k = 0; k < 1024; k++) {
-            u64 x = part[k];
-            part[k] = run;
-            run += x;
+    if (w == 0) {
+        u64 x = wsum[lane], xi = x;
+        for (int o = 1; o < 32; o <<= 1) {
+            u64 y = __shfl_up_sync(0xffffffffu, xi, o);
+            if (lane >= (u32)o) xi += y;
         }
-        starts[m] = (u32)min(run, (u64)0xffffffffu);
-        status[0] = run;
+        wsum[lane] = xi - x;
+        if (lane == 31) {
+            starts[m] = (u32)min(xi, (u64)0xffffffffu);
+            status[0] = xi;
+        }
     }
     __syncthreads();
-    u64 run = part[threadIdx.x];
+    u64 run = wsum[w] + incl - s;
     for (u32 i = lo; i < hi; i++) {
         starts[i] = (u32)min(run, (u64)0xffffffffu);
         run += totals[i];
     }
 }
 
-// bases[cell] = first pair index of (view, tile, chunk).
-extern "C" __global__ void tile_offsets(u32 nchunks, const ViewParams* __restrict__ views,
-                                        const u32* __restrict__ starts,
-                                        const uint4* __restrict__ wcounts,
-                                        u32* __restrict__ bases) {
+
+// bases[cell] = first pair index of (view, chunk, bin) within the bin's run (bin_scatter adds
+// the bin's start); totals[bin_offset + b] = pairs of (view, bin) (grid: x over bins, y = view).
+extern "C" __global__ void bin_offsets(u32 nchunks, u32 shift, const ViewParams* __restrict__ views,
+                                       const uint4* __restrict__ wcounts, u32* __restrict__ bases,
+                                       u32* __restrict__ totals) {
     u32 v = blockIdx.y;
     const ViewParams& vp = views[v];
-    u32 ntiles = vp.tiles_x * vp.tiles_y;
+    u32 nb = bins_x_of(vp, shift) * bins_y_of(vp, shift);
     u32 t = blockIdx.x * blockDim.x + threadIdx.x;
-    if (t >= ntiles) return;
+    if (t >= nb) return;
     u64 first = (u64)nchunks * vp.tile_offset + t;
-    u32 run = starts[vp.tile_offset + t];
+    u32 run = 0;
 #pragma unroll 8
     for (u32 c = 0; c < nchunks; c++) {
-        u64 cell = first + (u64)c * ntiles;
+        u64 cell = first + (u64)c * nb;
         bases[cell] = run;
         run += sum_u16x8(wcounts[cell]);
     }
+    totals[vp.tile_offset + t] = run;
 }
 
-// Writes pairs[pos] = gaussian index, pos stable in depth order within each (view, tile).
-// Shared memory (52 bytes per tile of the group): base[group] u32 (first pair of the tile for
-// each warp, after the prefix over warps: per-warp in wcnt), mask[BIN_WARPS][group] u32 (lanes
-// of the current step that hit the tile), wcnt[BIN_WARPS][group] u16 (per-warp running counts).
-// Each warp walks its entries 32 at a time, one entry per lane; within a step the lanes that hit
-// a tile are ranked by lane (= depth order) through the mask, so the result is stable.
-extern "C" __global__ void __launch_bounds__(BIN_THREADS)
-    bin_scatter(u32 n, u32 chunk, u32 nchunks, u32 group, const ViewParams* __restrict__ views,
-                const u32* __restrict__ sorted, const float4* __restrict__ brec,
-                const uint4* __restrict__ hits,
-                const uint4* __restrict__ wcounts, const u32* __restrict__ bases, u32 capacity,
-                u32* __restrict__ pairs) {
+#define QCAP 128
+
+// Position of the k-th (from 0) set bit of a 16-bit mask that has more than k set bits.
+__device__ __forceinline__ u32 nth_bit16(u32 m, u32 k) {
+    u32 pos = 0, c;
+    c = __popc(m & 0xffu);
+    if (k >= c) {
+        k -= c;
+        pos += 8;
+        m >>= 8;
+    }
+    c = __popc(m & 0xfu);
+    if (k >= c) {
+        k -= c;
+        pos += 4;
+        m >>= 4;
+    }
+    c = __popc(m & 3u);
+    if (k >= c) {
+        k -= c;
+        pos += 2;
+        m >>= 2;
+    }
+    return pos + (k >= (m & 1u) ? 1u : 0u);
+}
+
+// The rank-and-place step shared by both paths: lanes with a valid (bin l, pair pv) get their
+// stable rank among this warp's pairs of bin l (lanes in order) and store the pair.
+#define PLACE_PAIRS(VALID, L, PV)                                                        \
+    {                                                                                    \
+        u32 peers = __match_any_sync(0xffffffffu, (VALID) ? (L) : 0xffffffffu);          \
+        u32 r = (VALID) ? mine[L] + __popc(peers & lt) : 0u;                             \
+        __syncwarp();                                                                    \
+        if ((VALID) && (peers & lt) == 0) mine[L] = (u16)(mine[L] + __popc(peers));      \
+        if (VALID) {                                                                     \
+            if (staged) {                                                                \
+                stage[lstart[L] + r] = (PV);                                             \
+            } else {                                                                     \
+                u32 pos = gbase[L] + r;                                                  \
+                if (pos < capacity) pairs[pos] = (PV);                                   \
+            }                                                                            \
+        }                                                                                \
+        __syncwarp();                                                                    \
+    }
+
+// Writes pairs[pos] = gaussian | sub-block code, pos stable in depth order within each (view,
+// bin). Warp w walks its slice of the chunk 32 entries at a time; its first position in each
+// bin's run is the cell's base plus the counts of the warps before it. A step's pairs are queued
+// in (entry, bin) order and ranked 32 at a time by __match_any_sync on the bin, so equal bins
+// keep depth order. The chunk's pairs are staged in shared memory in (bin, depth) order and
+// written out bin by bin at the end, so that every (bin, chunk) run is written in one burst
+// (pairs trickling into many partly written sectors made L2 write half sectors back to DRAM);
+// a chunk with more pairs than the stage holds writes them directly.
+// Shared memory: gbase[G] u32, lstart[G + 1] u32 (the bin's first staged pair), wrun[8][G'] u16
+// (G' = G rounded up to even), queue[8][QCAP] u32 (local bin), qval[8][QCAP] u32 (the pair),
+// stage[S] u32 (G = group bins).
+template <int BIN>
+__device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, u32 gmax,
+                                 u32 stage_cap, const ViewParams* __restrict__ views,
+                                 const float4* __restrict__ brec, const uint4* __restrict__ hits,
+                                 const uint4* __restrict__ wcounts, const u32* __restrict__ bases,
+                                 const u32* __restrict__ starts, u32 capacity,
+                                 u32* __restrict__ pairs) {
     extern __shared__ u32 smem[];
-    u32* base = smem;                                      // [group]
-    u32* masks = smem + group;                             // [BIN_WARPS][group]
-    u16* wcnt = (u16*)(smem + group + BIN_WARPS * group);  // [BIN_WARPS][group]
+    const u32 shift = BIN == 32 ? 1 : 0;
     u32 c = blockIdx.x, v = blockIdx.y;
     const ViewParams& vp = views[v];
-    u32 ntiles = vp.tiles_x * vp.tiles_y;
-    u32 g0 = blockIdx.z * group;
-    if (g0 >= ntiles) return;
-    u32 g1 = min(ntiles, g0 + group);
-    u32 ng = g1 - g0;
-    u64 cell0 = (u64)nchunks * vp.tile_offset + (u64)c * ntiles + g0;
-    for (u32 l = threadIdx.x; l < ng; l += BIN_THREADS) {
-        base[l] = bases[cell0 + l];
+    BinRows br;
+    if (!bin_rows(vp, shift, group_rows, br)) return;
+    u32 bx_n = br.bx_n, by_n = br.by_n, nb = br.nb, r0 = br.r0, r1 = br.r1, gnb = br.gnb;
+    u32 g2 = (gmax + 1) & ~1u;
+    u32* gbase = smem;                           // [gmax]
+    u32* lstart = gbase + gmax;                  // [gmax + 1]
+    u16* wrun = (u16*)(lstart + gmax + 1);       // [BIN_WARPS][g2]
+    u32* queue = (u32*)(wrun + BIN_WARPS * g2);  // [BIN_WARPS][QCAP]
+    u32* qval = queue + BIN_WARPS * QCAP;        // [BIN_WARPS][QCAP]
+    u32* stage = qval + BIN_WARPS * QCAP;        // [stage_cap]
+    u64 cell0 = (u64)nchunks * vp.tile_offset + (u64)c * nb + r0 * bx_n;
+    // Per thread, consecutive bins (for the scan of the chunk's runs).
+    u32 per = (gnb + BIN_THREADS - 1) / BIN_THREADS;
+    u32 blo = min(gnb, threadIdx.x * per), bhi = min(gnb, blo + per);
+    u32 tsum = 0;
+    for (u32 l = blo; l < bhi; l++) {
+        gbase[l] = bases[cell0 + l] + starts[vp.tile_offset + r0 * bx_n + l];
         uint4 a = wcounts[cell0 + l];
         u32 x[BIN_WARPS] = {a.x & 0xffffu, a.x >> 16, a.y & 0xffffu, a.y >> 16,
                             a.z & 0xffffu, a.z >> 16, a.w & 0xffffu, a.w >> 16};
         u32 run = 0;
 #pragma unroll
         for (u32 k = 0; k < BIN_WARPS; k++) {
-            wcnt[k * group + l] = (u16)run;
-            masks[k * group + l] = 0;
+            wrun[k * g2 + l] = (u16)run;
             run += x[k];
         }
+        lstart[l] = run;
+        tsum += run;
     }
+    u32 total;
+    u32 e0 = block_exclusive_scan(tsum, &total);
+    for (u32 l = blo; l < bhi; l++) {
+        u32 x = lstart[l];
+        lstart[l] = e0;
+        e0 += x;
+    }
+    if (threadIdx.x == 0) lstart[gnb] = total;
     __syncthreads();
+    bool staged = total <= stage_cap;
     u64 seg = (u64)v * n;
     u32 w = threadIdx.x >> 5, lane = lane_id();
     u32 lt = (1u << lane) - 1;
-    u32 cbeg = c * chunk, cend = min(n, cbeg + chunk);
-    u32 per_warp = (chunk + BIN_WARPS - 1) / BIN_WARPS;
-    u32 wbeg = min(cend, cbeg + w * per_warp), wend = min(cend, wbeg + per_warp);
-    u16* mine = wcnt + w * group;
-    u32* mask = masks + w * group;
+    u32 wbeg, wend;
+    warp_slice(n, chunk, c, w, wbeg, wend);
+    u16* mine = wrun + w * g2;
+    u32* q = queue + w * QCAP;
+    u32* qv = qval + w * QCAP;
+    const u32 COLS = BIN / 8, ROWS = BIN / 4;
+    bool grouped = r0 > 0 || r1 < by_n;
     for (u32 i0 = wbeg; i0 < wend; i0 += 32) {
         u32 i = i0 + lane;
-        u32 g = 0, x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-        float4 m = make_float4(0.f, 0.f, 0.f, 0.f), q = m;
-        unsigned long long bits = 0;
-        bool small = true;
-        if (i < wend) {
-            g = sorted[seg + i];
-            uint4 hr = hits[seg + i];
-            x0 = hr.z & 0xffffu;
-            y0 = hr.z >> 16;
-            x1 = hr.w & 0xffffu;
-            y1 = hr.w >> 16;
-            if (x0 < x1) {
-                small = small_rect(x0, y0, x1, y1);
-                if (small)
-                    bits = (unsigned long long)hr.x | ((unsigned long long)hr.y << 32);
-                else
-                    load_brec(brec, seg + g, m, q, x0, y0, x1, y1);
+        uint4 rec = make_uint4(0u, 0u, 0u, 0u);  // empty rect
+        if (i < wend) rec = hits[seg + i];
+        u32 x0, y0, x1, y1;
+        rect_unpack(rec.y, rec.z, x0, y0, x1, y1);
+        bool nonempty = x0 < x1 && y0 < y1;
+        bool large = nonempty && (rec.w & HIT_LARGE);
+        u32 h = 0, m = 0;
+        if (!large && nonempty) {
+            m = rec.w & 0xffffu;
+            if (grouped) {
+                u32 by0 = y0 >> shift;
+#pragma unroll
+                for (u32 t = 0; t < BIN_WINDOW; t++)
+                    if (by0 + t < r0 || by0 + t >= r1) m &= ~(0xfu << (BIN_WINDOW * t));
+            }
+            h = __popc(m);
+        }
+        Ell e;
+        e.full = true;
+        if (large) {
+            e = make_ell(brec[2 * (seg + rec.x)], brec[2 * (seg + rec.x) + 1]);
+            for_hits<BIN>(rec, e, r0, r1, [&](u32, u32) { h++; });
+        }
+        u32 incl = h;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            u32 y = __shfl_up_sync(0xffffffffu, incl, o);
+            if (lane >= (u32)o) incl += y;
+        }
+        u32 H = __shfl_sync(0xffffffffu, incl, 31);
+        u32 off = incl - h;
+        if (!__any_sync(0xffffffffu, large)) {
+            // Fast path (window masks only): lane j of a round places the step's pair q0 + j,
+            // found by a binary search over the lanes' prefix and the mask's n-th set bit.
+            u32 sc0, sc1, sr0, sr1;
+            sub_of(rec.y, rec.z, sc0, sc1, sr0, sr1);
+            u32 sx = sc0 | (sc1 << 16), sy = sr0 | (sr1 << 16);
+            u32 org = (x0 >> shift) | ((y0 >> shift) << 16);
+            for (u32 q0 = 0; q0 < H; q0 += 32) {
+                u32 p = q0 + lane;
+                bool valid = p < H;
+                u32 src = 0;
+#pragma unroll
+                for (u32 st = 16; st; st >>= 1) {
+                    u32 t = __shfl_sync(0xffffffffu, incl, src + st - 1);
+                    if (t <= p) src += st;
+                }
+                src = min(src, 31u);
+                u32 ms = __shfl_sync(0xffffffffu, m, src);
+                u32 os = __shfl_sync(0xffffffffu, off, src);
+                u32 og = __shfl_sync(0xffffffffu, org, src);
+                u32 g = __shfl_sync(0xffffffffu, rec.x, src);
+                u32 ssx = __shfl_sync(0xffffffffu, sx, src);
+                u32 ssy = __shfl_sync(0xffffffffu, sy, src);
+                u32 l = 0, pv = 0;
+                if (valid) {
+                    u32 bit = nth_bit16(ms, p - os);
+                    u32 row = (og >> 16) + bit / BIN_WINDOW, col = (og & 0xffffu) + bit % BIN_WINDOW;
+                    l = (row - r0) * bx_n + col;
+                    u32 bc = col * COLS, br = row * ROWS;
+                    u32 c0 = max(ssx & 0xffffu, bc), c1 = min(ssx >> 16, bc + COLS - 1);
+                    u32 rr0 = max(ssy & 0xffffu, br), rr1 = min(ssy >> 16, br + ROWS - 1);
+                    u32 code = (c0 <= c1 && rr0 <= rr1)
+                                   ? Code<BIN>::make(c0 - bc, c1 - bc, rr0 - br, rr1 - br)
+                                   : Code<BIN>::make(COLS - 1, 0, 0, 0);
+                    pv = g | (code << Code<BIN>::GBITS);
+                }
+                PLACE_PAIRS(valid, l, pv)
+            }
+            continue;
+        }
+        // General path: each lane queues its pairs in order (rounds of QCAP).
+        for (u32 q0 = 0; q0 < H; q0 += QCAP) {
+            if (off < q0 + QCAP && off + h > q0) {
+                u32 k = off;
+                auto put = [&](u32 row, u32 col) {
+                    if (k >= q0 && k < q0 + QCAP) {
+                        q[k - q0] = (row - r0) * bx_n + col;
+                        qv[k - q0] = pair_of<BIN>(rec.x, rec.y, rec.z, col, row);
+                    }
+                    k++;
+                };
+                if (large) {
+                    for_hits<BIN>(rec, e, r0, r1, put);
+                } else {
+                    u32 mm = m, bx0 = x0 >> shift, by0 = y0 >> shift;
+                    while (mm) {
+                        u32 b = __ffs(mm) - 1;
+                        mm &= mm - 1;
+                        put(by0 + b / BIN_WINDOW, bx0 + b % BIN_WINDOW);
+                    }
+                }
+            }
+            __syncwarp();
+            u32 qn = min((u32)QCAP, H - q0);
+            for (u32 j0 = 0; j0 < qn; j0 += 32) {
+                bool valid = j0 + lane < qn;
+                u32 l = valid ? q[j0 + lane] : 0u;
+                u32 pv = valid ? qv[j0 + lane] : 0u;
+                PLACE_PAIRS(valid, l, pv)
             }
         }
-// Runs BODY for each tile of this lane's gaussian in the group, with l = tile - g0.
-#define FOR_HITS(BODY)                                                                    \
-    if (small) {                                                                          \
-        for (unsigned long long b = bits; b; b &= b - 1) {                                \
-            u32 k = __ffsll((long long)b) - 1;                                            \
-            u32 t = (y0 + k / BIN_WINDOW) * vp.tiles_x + x0 + k % BIN_WINDOW;             \
-            if (t >= g0 && t < g1) {                                                      \
-                u32 l = t - g0;                                                           \
-                BODY                                                                      \
-            }                                                                             \
-        }                                                                                 \
-    } else {                                                                              \
-        for (u32 ty = y0; ty < y1; ty++)                                                  \
-            for (u32 tx = x0; tx < x1; tx++) {                                            \
-                u32 t = ty * vp.tiles_x + tx;                                             \
-                if (t >= g0 && t < g1 && tile_hit(m, q, tx, ty)) {                        \
-                    u32 l = t - g0;                                                       \
-                    BODY                                                                  \
-                }                                                                         \
-            }                                                                             \
     }
-        FOR_HITS(atomicOr(&mask[l], 1u << lane);)
-        __syncwarp();
-        // Ranks; the lowest lane hitting a tile leads it.
-        unsigned long long lead = 0;  // small rects: window bits this lane leads
-        if (small) {
-            for (unsigned long long b = bits; b; b &= b - 1) {
-                u32 k = __ffsll((long long)b) - 1;
-                u32 t = (y0 + k / BIN_WINDOW) * vp.tiles_x + x0 + k % BIN_WINDOW;
-                if (t >= g0 && t < g1) {
-                    u32 l = t - g0;
-                    u32 mk = mask[l];
-                    u32 pos = base[l] + mine[l] + __popc(mk & lt);
-                    if (pos < capacity) pairs[pos] = g;
-                    if ((mk & lt) == 0) lead |= 1ull << k;
-                }
-            }
-        } else {
-            FOR_HITS({
-                u32 pos = base[l] + mine[l] + __popc(mask[l] & lt);
-                if (pos < capacity) pairs[pos] = g;
-            })
-        }
-        __syncwarp();
-        // Leaders advance the counts and clear the masks. (A lane that reads a mask its leader
-        // already cleared sees 0, takes itself for the leader and adds 0: harmless.)
-        if (small) {
-            for (unsigned long long b = lead; b; b &= b - 1) {
-                u32 k = __ffsll((long long)b) - 1;
-                u32 l = (y0 + k / BIN_WINDOW) * vp.tiles_x + x0 + k % BIN_WINDOW - g0;
-                mine[l] = (u16)(mine[l] + __popc(mask[l]));
-                mask[l] = 0;
-            }
-        } else {
-            FOR_HITS({
-                u32 mk = mask[l];
-                if ((mk & lt) == 0) {
-                    mine[l] = (u16)(mine[l] + __popc(mk));
-                    mask[l] = 0;
-                }
-            })
-        }
-        __syncwarp();
-#undef FOR_HITS
+    if (!staged) return;
+    __syncthreads();
+    for (u32 l = w; l < gnb; l += BIN_WARPS) {
+        u32 a = lstart[l], len = lstart[l + 1] - a, g0 = gbase[l];
+        for (u32 k = lane; k < len; k += 32)
+            if (g0 + k < capacity) pairs[g0 + k] = stage[a + k];
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Rasterization: block per (view, tile); warp w shades an 8x4 pixel sub-block (2 across, 4
-// down). Warps run independently (no block barriers): each walks the tile's list 32 gaussians
-// at a time, keeps those whose ellipse bounding box (q <= r2) meets its sub-block, blends them
-// front to back, and stops when its 32 pixels are saturated.
+#define BIN_KERNELS(BIN)                                                                         \
+    extern "C" __global__ void __launch_bounds__(BIN_THREADS) bin_count##BIN(                    \
+        u32 n, u32 chunk, u32 nchunks, u32 group_rows, const ViewParams* __restrict__ views,     \
+        const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,                      \
+        const u32* __restrict__ minmax, const float4* __restrict__ brec,                         \
+        uint4* __restrict__ hits, uint4* __restrict__ wcounts) {                                 \
+        bin_count_impl<BIN>(n, chunk, nchunks, group_rows, views, sorted_a, sorted_b, minmax,    \
+                            brec, hits, wcounts);                                                \
+    }                                                                                            \
+    extern "C" __global__ void __launch_bounds__(BIN_THREADS, 4) bin_scatter##BIN(               \
+        u32 n, u32 chunk, u32 nchunks, u32 group_rows, u32 gmax, u32 stage_cap,                  \
+        const ViewParams* __restrict__ views, const float4* __restrict__ brec,                   \
+        const uint4* __restrict__ hits, const uint4* __restrict__ wcounts,                       \
+        const u32* __restrict__ bases, const u32* __restrict__ starts, u32 capacity,             \
+        u32* __restrict__ pairs) {                                                               \
+        bin_scatter_impl<BIN>(n, chunk, nchunks, group_rows, gmax, stage_cap, views, brec, hits, \
+                              wcounts, bases, starts, capacity, pairs);                          \
+    }
+BIN_KERNELS(16)
+BIN_KERNELS(32)
 
-extern "C" __global__ void __launch_bounds__(TILE * TILE, 4)
-    raster(u32 n, const ViewParams* __restrict__ views, const u32* __restrict__ starts,
-           const u32* __restrict__ pairs, u32 capacity, const float4* __restrict__ brec,
-           const float4* __restrict__ crec,
-           uchar4* __restrict__ out) {
+
+// ---------------------------------------------------------------------------------------------
+// Rasterization: block per (view, 16x16 tile), warp per 8x4-pixel sub-block (2 across, 4
+// down). Warps run independently (no block barriers): each walks its bin's list 32 pairs at a
+// time, keeps those whose sub-block code covers its sub-block, loads just those gaussians (one
+// per lane, into its shared-memory slots), blends them front to back, and stops when its 32
+// pixels are saturated. (With 32-pixel bins, the four tiles of a bin walk the same list.)
+
+template <int BIN>
+__device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
+                            const u32* __restrict__ starts, const u32* __restrict__ pairs,
+                            u32 capacity, const float4* __restrict__ brec,
+                            const float4* __restrict__ crec, uchar4* __restrict__ out) {
+    const u32 shift = BIN == 32 ? 1 : 0;
+    const u32 GMASK = (1u << Code<BIN>::GBITS) - 1;
     __shared__ float4 s_a[TILE * TILE / 32][32];  // mean x, mean y, opacity
     __shared__ float4 s_b[TILE * TILE / 32][32];  // conic
     __shared__ float4 s_c[TILE * TILE / 32][32];  // colour
     u32 v = blockIdx.y;
     const ViewParams& vp = views[v];
-    u32 ntiles = vp.tiles_x * vp.tiles_y;
     u32 t = blockIdx.x;
-    if (t >= ntiles) return;
+    if (t >= vp.tiles_x * vp.tiles_y) return;
     u32 tx = t % vp.tiles_x, ty = t / vp.tiles_x;
+    u32 bx_n = bins_x_of(vp, shift);
+    u32 bin = (ty >> shift) * bx_n + (tx >> shift);
     u32 w = threadIdx.x >> 5, lane = lane_id();
+    u32 lt = (1u << lane) - 1;
+    // This warp's sub-block in bin coordinates.
+    u32 cw = (tx & shift) * 2 + (w & 1), rw = (ty & shift) * 4 + (w >> 1);
     u32 sx0 = tx * TILE + (w & 1) * 8, sy0 = ty * TILE + (w >> 1) * 4;
     u32 px = sx0 + (lane & 7), py = sy0 + (lane >> 3);
-    // Pixel centres covered by this warp.
-    float bx0 = (float)sx0 + 0.5f, bx1 = bx0 + 7.0f, by0 = (float)sy0 + 0.5f, by1 = by0 + 3.0f;
     bool inside = px < vp.width && py < vp.height;
     float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
-    u32 s = min(starts[vp.tile_offset + t], capacity);
-    u32 e = min(starts[vp.tile_offset + t + 1], capacity);
+    u32 s = min(starts[vp.tile_offset + bin], capacity);
+    u32 e = min(starts[vp.tile_offset + bin + 1], capacity);
     u64 seg = (u64)v * n;
     float T = 1.0f, cr = 0.0f, cg = 0.0f, cb = 0.0f;
     bool done = !inside;
@@ -918,24 +1256,20 @@ extern "C" __global__ void __launch_bounds__(TILE * TILE, 4)
     for (u32 b = s; b < e; b += 32) {
         if (__all_sync(0xffffffffu, done)) break;
         u32 k = b + lane;
-        bool use = false;
-        if (k < e) {
-            u64 idx = seg + pairs[k];
-            float4 a = brec[2 * idx], q = brec[2 * idx + 1], c = crec[idx];
-            u32 hb = __float_as_uint(c.w);
-            float hx = __uint_as_float(hb << 16), hy = __uint_as_float(hb & 0xffff0000u);
-            use = !(a.x + hx < bx0 || a.x - hx > bx1 || a.y + hy < by0 || a.y - hy > by1);
-            if (use) {
-                sa[lane] = a;
-                sb[lane] = q;
-                sc[lane] = c;
-            }
-        }
+        u32 p = k < e ? pairs[k] : 0u;
+        bool use = k < e && Code<BIN>::has(p >> Code<BIN>::GBITS, cw, rw);
         u32 live = __ballot_sync(0xffffffffu, use);
+        if (!live) continue;
+        if (use) {
+            u32 slot = __popc(live & lt);
+            u64 idx = seg + (p & GMASK);
+            sa[slot] = brec[2 * idx];
+            sb[slot] = brec[2 * idx + 1];
+            sc[slot] = crec[idx];
+        }
         __syncwarp();
-        while (live && !done) {
-            u32 j = __ffs(live) - 1;
-            live &= live - 1;
+        u32 nl = __popc(live);
+        for (u32 j = 0; j < nl && !done; j++) {
             float4 a = sa[j];
             float4 q = sb[j];
             float dx = a.x - fx, dy = a.y - fy;
@@ -967,3 +1301,13 @@ extern "C" __global__ void __launch_bounds__(TILE * TILE, 4)
         out[vp.pix_offset + (u64)py * vp.width + px] = o;
     }
 }
+
+#define RASTER_KERNEL(NAME, BIN)                                                                 \
+    extern "C" __global__ void __launch_bounds__(TILE * TILE, 4)                                 \
+        NAME(u32 n, const ViewParams* __restrict__ views, const u32* __restrict__ starts,        \
+             const u32* __restrict__ pairs, u32 capacity, const float4* __restrict__ brec,       \
+             const float4* __restrict__ crec, uchar4* __restrict__ out) {                        \
+        raster_impl<BIN>(n, views, starts, pairs, capacity, brec, crec, out);                    \
+    }
+RASTER_KERNEL(raster, 16)
+RASTER_KERNEL(raster32, 32)

@@ -19,5 +19,5 @@ pub mod test_utils;
 pub use assets::{load_bytes, load_path, Asset, Format, LoadOptions};
 pub use error::{AssetError, RenderError};
 pub use limits::Limits;
-pub use render::{create_renderer, render_rig, Backend, Renderer, View};
+pub use render::{create_renderer, render_rig, render_rigs, Backend, Renderer, View};
 pub use rig::Rig;

@@ -215,14 +215,9 @@ fn render_specs(
     }
 }
 
-/// Prepares `asset` as the rig says (up axis, normalisation) and renders its views and grid.
-pub fn render_rig(
-    renderer: &dyn Renderer,
-    asset: &Asset,
-    rig: &Rig,
-) -> Result<Rendered, RenderError> {
+fn check_rig(rig: &Rig) -> Result<(), String> {
     if rig.views.is_empty() {
-        return Err(RenderError::InvalidView("the rig has no views".into()));
+        return Err("the rig has no views".into());
     }
     for v in &rig.views {
         if v.size == 0
@@ -231,29 +226,116 @@ pub fn render_rig(
             || v.radius.is_nan()
             || v.radius <= 0.0
         {
-            return Err(RenderError::InvalidView(format!(
+            return Err(format!(
                 "view {}: size {} (1-8192), fov {} (0-180), radius {} (> 0)",
                 v.name, v.size, v.fov_deg, v.radius
-            )));
+            ));
         }
     }
-    let mut asset = asset.clone();
-    prepare(&mut asset, rig.up, rig.normalization);
-    let views = render_specs(renderer, &asset, &rig.views, rig)?;
-    let cells: Vec<&RgbImage> = match &rig.grid.source {
-        GridSource::Views(idx) => idx.iter().filter_map(|&i| views.get(i)).collect(),
-        GridSource::Extra(_) => Vec::new(),
-    };
+    Ok(())
+}
+
+/// The grid of a rig from its rendered views (and, for `GridSource::Extra`, the extra views).
+fn assemble(rig: &Rig, views: Vec<RgbImage>, extra: Vec<RgbImage>) -> Rendered {
     let grid = match &rig.grid.source {
-        GridSource::Views(_) => compose_grid(&cells, rig.grid.gap),
-        GridSource::Extra(specs) => {
-            let extra = render_specs(renderer, &asset, specs, rig)?;
-            compose_grid(&extra.iter().collect::<Vec<_>>(), rig.grid.gap)
+        GridSource::Views(idx) => {
+            let cells: Vec<&RgbImage> = idx.iter().filter_map(|&i| views.get(i)).collect();
+            compose_grid(&cells, rig.grid.gap)
         }
+        GridSource::Extra(_) => compose_grid(&extra.iter().collect::<Vec<_>>(), rig.grid.gap),
     };
-    Ok(Rendered {
+    Rendered {
         names: rig.views.iter().map(|v| v.name.clone()).collect(),
         views,
         grid,
-    })
+    }
+}
+
+/// Prepares `asset` as the rig says (up axis, normalisation) and renders its views and grid.
+pub fn render_rig(
+    renderer: &dyn Renderer,
+    asset: &Asset,
+    rig: &Rig,
+) -> Result<Rendered, RenderError> {
+    render_rigs(renderer, &[asset], rig)
+        .pop()
+        .unwrap_or_else(|| Err(RenderError::InvalidView("no asset".into())))
+}
+
+/// `render_rig` for several assets at once: the splat assets go to the renderer together
+/// (`Renderer::render_splats_many`, which the CUDA backend overlaps on several streams), each
+/// with its rig views and extra grid views in one batch; meshes render one by one. Results are
+/// in input order.
+pub fn render_rigs(
+    renderer: &dyn Renderer,
+    assets: &[&Asset],
+    rig: &Rig,
+) -> Vec<Result<Rendered, RenderError>> {
+    if let Err(e) = check_rig(rig) {
+        return assets
+            .iter()
+            .map(|_| Err(RenderError::InvalidView(e.clone())))
+            .collect();
+    }
+    let prepared: Vec<Asset> = assets
+        .iter()
+        .map(|a| {
+            let mut a = (*a).clone();
+            prepare(&mut a, rig.up, rig.normalization);
+            a
+        })
+        .collect();
+    let extra_specs: &[ViewSpec] = match &rig.grid.source {
+        GridSource::Extra(specs) => specs,
+        GridSource::Views(_) => &[],
+    };
+    let n_main = rig.views.len();
+    let splat_views: Vec<View> = rig
+        .views
+        .iter()
+        .chain(extra_specs)
+        .map(|v| View::from_spec(v, 1))
+        .collect();
+    let opts = SplatOptions {
+        max_sh_degree: rig.max_sh_degree,
+        antialiased: None,
+    };
+    let jobs: Vec<(&Splats, &[View])> = prepared
+        .iter()
+        .filter_map(|a| match a {
+            Asset::Splats(s) => Some((s, splat_views.as_slice())),
+            Asset::Mesh(_) => None,
+        })
+        .collect();
+    let mut splat_results = renderer.render_splats_many(&jobs, &opts).into_iter();
+    prepared
+        .iter()
+        .map(|a| match a {
+            Asset::Splats(_) => {
+                let mut images = splat_results.next().unwrap_or_else(|| {
+                    Err(RenderError::Gpu(
+                        "the renderer returned too few results".into(),
+                    ))
+                })?;
+                if images.len() != splat_views.len() {
+                    return Err(RenderError::Gpu(format!(
+                        "{} images for {} views",
+                        images.len(),
+                        splat_views.len()
+                    )));
+                }
+                let extra = images.split_off(n_main);
+                Ok(assemble(rig, images, extra))
+            }
+            Asset::Mesh(_) => {
+                let views = render_specs(renderer, a, &rig.views, rig)?;
+                let extra = if extra_specs.is_empty() {
+                    Vec::new()
+                } else {
+                    render_specs(renderer, a, extra_specs, rig)?
+                };
+                Ok(assemble(rig, views, extra))
+            }
+        })
+        .collect()
 }

@@ -85,7 +85,9 @@ fn nvrtc_compiles_the_kernels() {
             "prep_gaussians",
             "project_sh3",
             "sort_downsweep",
-            "bin_scatter",
+            "bin_scatter16",
+            "bin_scatter32",
+            "raster32",
             "raster",
         ] {
             let e = report

@@ -76,6 +76,10 @@ pub struct RenderArgs {
     /// Override the rig's normalisation.
     #[arg(long, value_enum)]
     pub normalize: Option<NormalizeArg>,
+    /// Assets in flight: loaded together (one thread each), rendered together (the CUDA
+    /// backend overlaps them on several streams) while the previous group's PNGs are written.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -286,21 +290,21 @@ struct Outcome {
     seconds: f64,
 }
 
-fn render_one(
-    renderer: &dyn render::Renderer,
-    rig: &Rig,
-    asset: &Path,
-    dir: &Path,
-    limits: &Limits,
-) -> anyhow::Result<(render::Rendered, Vec<u8>)> {
+fn load_one(asset: &Path, limits: &Limits) -> anyhow::Result<(assets::Asset, assets::Format)> {
     let opts = LoadOptions {
         limits: *limits,
         ..LoadOptions::default()
     };
-    let (a, format) =
-        assets::load_path(asset, &opts).with_context(|| format!("loading {}", asset.display()))?;
-    let rendered = render::render_rig(renderer, &a, rig)
-        .with_context(|| format!("rendering {}", asset.display()))?;
+    assets::load_path(asset, &opts).with_context(|| format!("loading {}", asset.display()))
+}
+
+fn manifest_of(
+    renderer: &dyn render::Renderer,
+    rig: &Rig,
+    asset: &Path,
+    a: &assets::Asset,
+    format: assets::Format,
+) -> anyhow::Result<Vec<u8>> {
     let views = rig
         .views
         .iter()
@@ -325,9 +329,15 @@ fn render_one(
         views,
         grid: "grid.png",
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok((rendered, serde_json::to_vec_pretty(&manifest)?))
+    Ok(serde_json::to_vec_pretty(&manifest)?)
 }
+
+/// One loaded group: (asset index, the asset or why it failed, when its work started).
+type Loaded = Vec<(
+    usize,
+    anyhow::Result<(assets::Asset, assets::Format)>,
+    Instant,
+)>;
 
 pub async fn run_render(g: &GlobalArgs, args: RenderArgs) -> anyhow::Result<()> {
     let json = g.json;
@@ -353,10 +363,52 @@ fn render_blocking(args: &RenderArgs, json: bool) -> anyhow::Result<()> {
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    // PNG encoding and writing (parallel inside) overlap with rendering the next asset.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, render::Rendered, Vec<u8>, Instant)>(2);
+    // Three stages overlap: a loader thread reads the next group of assets (one thread per
+    // asset), the renderer takes a whole group at once (`render_rigs`), and a writer thread
+    // encodes and writes the previous group's PNGs (parallel inside).
+    let batch = args.batch.max(1);
+    let (ltx, lrx) = std::sync::mpsc::sync_channel::<Loaded>(1);
+    let (tx, rx) =
+        std::sync::mpsc::sync_channel::<(usize, render::Rendered, Vec<u8>, Instant)>(2 * batch);
     let mut outcomes: Vec<Option<Outcome>> = (0..assets.len()).map(|_| None).collect();
+    let fail = |i: usize, e: &anyhow::Error, started: Instant| Outcome {
+        asset: assets[i].display().to_string(),
+        out: dirs[i].display().to_string(),
+        ok: false,
+        error: Some(format!("{e:#}")),
+        seconds: started.elapsed().as_secs_f64(),
+    };
     std::thread::scope(|s| -> anyhow::Result<()> {
+        let assets = &assets;
+        let limits = &limits;
+        s.spawn(move || {
+            let idx: Vec<usize> = (0..assets.len()).collect();
+            for group in idx.chunks(batch) {
+                let loaded: Loaded = std::thread::scope(|ls| {
+                    let handles: Vec<_> = group
+                        .iter()
+                        .map(|&i| {
+                            ls.spawn(move || {
+                                let started = Instant::now();
+                                (i, load_one(&assets[i], limits), started)
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .zip(group)
+                        .map(|(h, &i)| {
+                            h.join().unwrap_or_else(|_| {
+                                (i, Err(anyhow::anyhow!("loader panicked")), Instant::now())
+                            })
+                        })
+                        .collect()
+                });
+                if ltx.send(loaded).is_err() {
+                    break;
+                }
+            }
+        });
         let writer = s.spawn(|| {
             let mut done = Vec::new();
             for (i, rendered, manifest, started) in rx {
@@ -371,29 +423,45 @@ fn render_blocking(args: &RenderArgs, json: bool) -> anyhow::Result<()> {
             }
             done
         });
-        for (i, asset) in assets.iter().enumerate() {
-            let started = Instant::now();
+        'groups: for loaded in lrx {
             bar.set_message(
-                asset
-                    .file_name()
+                loaded
+                    .first()
+                    .and_then(|(i, _, _)| assets[*i].file_name())
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
             );
-            match render_one(renderer.as_ref(), &rig, asset, &dirs[i], &limits) {
-                Ok((rendered, manifest)) => {
-                    if tx.send((i, rendered, manifest, started)).is_err() {
-                        break;
+            let mut ok = Vec::new();
+            for (i, r, started) in loaded {
+                match r {
+                    Ok(a) => ok.push((i, a, started)),
+                    Err(e) => {
+                        bar.inc(1);
+                        outcomes[i] = Some(fail(i, &e, started));
                     }
                 }
-                Err(e) => {
-                    bar.inc(1);
-                    outcomes[i] = Some(Outcome {
-                        asset: asset.display().to_string(),
-                        out: dirs[i].display().to_string(),
-                        ok: false,
-                        error: Some(format!("{e:#}")),
-                        seconds: started.elapsed().as_secs_f64(),
+            }
+            let refs: Vec<&assets::Asset> = ok.iter().map(|(_, (a, _), _)| a).collect();
+            let results = sn17_gpu::render_rigs(renderer.as_ref(), &refs, &rig);
+            for ((i, (a, format), started), r) in ok.iter().zip(results) {
+                let made = r
+                    .with_context(|| format!("rendering {}", assets[*i].display()))
+                    .and_then(|rendered| {
+                        std::fs::create_dir_all(&dirs[*i])
+                            .with_context(|| format!("creating {}", dirs[*i].display()))?;
+                        let m = manifest_of(renderer.as_ref(), &rig, &assets[*i], a, *format)?;
+                        Ok((rendered, m))
                     });
+                match made {
+                    Ok((rendered, manifest)) => {
+                        if tx.send((*i, rendered, manifest, *started)).is_err() {
+                            break 'groups;
+                        }
+                    }
+                    Err(e) => {
+                        bar.inc(1);
+                        outcomes[*i] = Some(fail(*i, &e, *started));
+                    }
                 }
             }
         }
@@ -521,6 +589,7 @@ mod tests {
             backend: "cpu".into(),
             up: None,
             normalize: None,
+            batch: 8,
             limits: LimitArgs::default(),
         };
         extra(&mut a);

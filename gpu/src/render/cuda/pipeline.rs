@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::assets::splats::{rest_coeffs, Splats};
 use crate::error::RenderError;
-use crate::render::splat_math::{ViewParams, TILE};
+use crate::render::splat_math::ViewParams;
 use crate::render::View;
 
 pub(crate) fn gpu_err(what: &str, e: impl std::fmt::Debug) -> RenderError {
@@ -22,9 +22,25 @@ pub(crate) fn gpu_err(what: &str, e: impl std::fmt::Debug) -> RenderError {
 pub const MAX_VIEWS_PER_PASS: usize = 64;
 const SORT_TILE: u32 = 256 * 16;
 const SCAN_TILE: u32 = 256 * 8;
-const BIN_WARPS: u32 = 8;
-/// base (u32) + per-warp mask (u32) and count (u16) per tile.
-const BIN_SMEM_PER_TILE: u32 = 4 + BIN_WARPS * 6;
+/// Most bins of one bucketing group (rows of bins handled by one block).
+const GROUP_BINS: u32 = 2048;
+
+/// Pairs each bucketing warp ranks per round (QCAP in splat.cu).
+const QCAP: u32 = 128;
+/// Pairs a bucketing block stages in shared memory by default.
+const STAGE_PAIRS: u32 = 12288;
+
+/// bin_scatter's shared memory for `gmax` bins per group and a stage of `stage` pairs (see
+/// splat.cu): the first global and staged pair (u32) and per-warp runs (u16) per bin, the
+/// warps' queues (bin and pair, u32 each), then the stage (u32).
+fn scatter_smem(gmax: u32, stage: u32) -> u32 {
+    4 * gmax + 4 * (gmax + 1) + 2 * 8 * ((gmax + 1) & !1) + 2 * 4 * 8 * QCAP + 4 * stage
+}
+
+/// bin_count's shared memory: per-warp pair counts (u16) per bin of a group.
+fn count_smem(gmax: u32) -> u32 {
+    2 * 8 * ((gmax + 1) & !1)
+}
 
 /// Must match `ViewParams` in splat.cu.
 #[repr(C)]
@@ -207,15 +223,13 @@ pub(crate) struct Kernels {
     scan_reduce: CudaFunction,
     scan_sums: CudaFunction,
     scan_apply: CudaFunction,
-    bin_count: CudaFunction,
-    tile_totals: CudaFunction,
-    scan_tiles: CudaFunction,
-    tile_offsets: CudaFunction,
-    bin_scatter: CudaFunction,
-    raster: CudaFunction,
-    /// Tiles per bucketing group (shared-memory bound).
-    pub group: u32,
-    /// bin_scatter's dynamic shared memory limit.
+    /// Index 0: 16-pixel bins, 1: 32-pixel bins.
+    bin_count: [CudaFunction; 2],
+    scan_bins: CudaFunction,
+    bin_offsets: CudaFunction,
+    bin_scatter: [CudaFunction; 2],
+    raster: [CudaFunction; 2],
+    /// bin_scatter's dynamic shared memory limit (bytes).
     pub max_smem: u32,
 }
 
@@ -226,20 +240,25 @@ impl Kernels {
                 .load_function(n)
                 .map_err(|e| gpu_err(&format!("loading kernel {n}"), e))
         };
-        // bin_scatter needs BIN_SMEM_PER_TILE bytes of shared memory per tile of a group.
-        let mut group = 2048u32;
-        while group > 256 && (BIN_SMEM_PER_TILE * group) as usize > max_smem_optin {
-            group /= 2;
-        }
-        let bin_scatter = f("bin_scatter")?;
-        let max_smem = (max_smem_optin as u32).max(BIN_SMEM_PER_TILE * group);
-        if max_smem > 48 * 1024 {
-            bin_scatter
-                .set_attribute(
+        // bin_scatter stages pairs in shared memory: raise its limit to what the device allows.
+        let bin_scatter = [f("bin_scatter16")?, f("bin_scatter32")?];
+        // (Dynamic shared memory plus the kernel's static arrays must fit the opt-in limit.)
+        let static_smem = bin_scatter
+            .iter()
+            .map(|k| k.shared_size_bytes().unwrap_or(8192).max(0) as u32)
+            .max()
+            .unwrap_or(8192);
+        let max_smem = (max_smem_optin as u32)
+            .saturating_sub(static_smem)
+            .max(48 * 1024 - static_smem);
+        if max_smem > 48 * 1024 - static_smem {
+            for k in &bin_scatter {
+                k.set_attribute(
                     sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                     max_smem as i32,
                 )
                 .map_err(|e| gpu_err("raising bin_scatter's shared memory", e))?;
+            }
         }
         Ok(Kernels {
             prep: f("prep_gaussians")?,
@@ -254,13 +273,11 @@ impl Kernels {
             scan_reduce: f("scan_reduce")?,
             scan_sums: f("scan_sums")?,
             scan_apply: f("scan_apply")?,
-            bin_count: f("bin_count")?,
-            tile_totals: f("tile_totals")?,
-            scan_tiles: f("scan_tiles")?,
-            tile_offsets: f("tile_offsets")?,
+            bin_count: [f("bin_count16")?, f("bin_count32")?],
+            scan_bins: f("scan_bins")?,
+            bin_offsets: f("bin_offsets")?,
             bin_scatter,
-            raster: f("raster")?,
-            group,
+            raster: [f("raster")?, f("raster32")?],
             max_smem,
             _module: module,
         })
@@ -268,7 +285,7 @@ impl Kernels {
 
     /// (name, registers, local bytes per thread, static shared bytes) for each kernel.
     pub fn resources(&self) -> Vec<(String, i32, i32, i32)> {
-        let all: [(&str, &CudaFunction); 16] = [
+        let all: [(&str, &CudaFunction); 18] = [
             ("prep_gaussians", &self.prep),
             ("project_sh0", &self.project[0]),
             ("project_sh1", &self.project[1]),
@@ -279,12 +296,14 @@ impl Kernels {
             ("scan_reduce", &self.scan_reduce),
             ("scan_sums", &self.scan_sums),
             ("scan_apply", &self.scan_apply),
-            ("bin_count", &self.bin_count),
-            ("tile_totals", &self.tile_totals),
-            ("scan_tiles", &self.scan_tiles),
-            ("tile_offsets", &self.tile_offsets),
-            ("bin_scatter", &self.bin_scatter),
-            ("raster", &self.raster),
+            ("bin_count16", &self.bin_count[0]),
+            ("bin_count32", &self.bin_count[1]),
+            ("scan_bins", &self.scan_bins),
+            ("bin_offsets", &self.bin_offsets),
+            ("bin_scatter16", &self.bin_scatter[0]),
+            ("bin_scatter32", &self.bin_scatter[1]),
+            ("raster", &self.raster[0]),
+            ("raster32", &self.raster[1]),
         ];
         all.iter()
             .map(|(n, f)| {
@@ -426,20 +445,52 @@ pub(crate) struct Worker {
     pub last_kernels: KernelTimes,
 }
 
-/// Layout of one pass (views of one launch sequence).
+/// Layout of one pass (views of one launch sequence). Bins are `16 << shift` pixels square.
 struct PassLayout {
     views: Vec<ViewGpu>,
     pixels: u64,
-    tiles_total: u32,
+    shift: u32,
+    /// Most 16-pixel tiles of a view (raster blocks).
     max_tiles: u32,
+    bins_total: u32,
+    max_bins: u32,
+    max_bins_x: u32,
+    max_bins_y: u32,
 }
 
-fn layout(views: &[View], first_pixel: u64) -> PassLayout {
+/// Bin size exponent for a batch of `n` gaussians: 32-pixel bins for large views (their
+/// gaussians cover more pixels), else 16; 32-pixel pairs hold gaussian indices of 22 bits.
+/// `SN17_BIN=16|32` forces one (experiments).
+fn bin_shift(views: &[View], n: u32) -> u32 {
+    if n >= 1 << 22 {
+        return 0;
+    }
+    match std::env::var("SN17_BIN").ok().as_deref() {
+        Some("16") => return 0,
+        Some("32") => return 1,
+        _ => {}
+    }
+    let big = views
+        .iter()
+        .any(|v| v.camera.width.max(v.camera.height) > 640);
+    big as u32
+}
+
+fn layout(views: &[View], first_pixel: u64, n: u32) -> PassLayout {
+    let shift = bin_shift(views, n);
     let mut out = Vec::with_capacity(views.len());
     let (mut pix, mut tiles, mut max_tiles) = (first_pixel, 0u32, 0u32);
+    let (mut max_bx, mut max_by, mut max_t16) = (0u32, 0u32, 0u32);
     for v in views {
         let p = ViewParams::new(&v.camera);
-        let nt = p.tiles_x * p.tiles_y;
+        max_t16 = max_t16.max(p.tiles_x * p.tiles_y);
+        let (bx, by) = (
+            p.tiles_x.div_ceil(1 << shift),
+            p.tiles_y.div_ceil(1 << shift),
+        );
+        let nt = bx * by;
+        max_bx = max_bx.max(bx);
+        max_by = max_by.max(by);
         out.push(ViewGpu {
             pix_offset: pix,
             rot: [
@@ -476,13 +527,17 @@ fn layout(views: &[View], first_pixel: u64) -> PassLayout {
     PassLayout {
         views: out,
         pixels: pix - first_pixel,
-        tiles_total: tiles,
-        max_tiles,
+        shift,
+        max_tiles: max_t16,
+        bins_total: tiles,
+        max_bins: max_tiles,
+        max_bins_x: max_bx,
+        max_bins_y: max_by,
     }
 }
 
-/// Device bytes a pass of `nviews` views needs per gaussian-view (records, depth, rect, sort).
-const BYTES_PER_GAUSSIAN_VIEW: u64 = 16 + 4 + 32 + 16 + 16 + 4;
+/// Device bytes a pass needs per gaussian-view (records, depth, rect, sort, hit records).
+const BYTES_PER_GAUSSIAN_VIEW: u64 = 16 + 4 + 32 + 16 + 16 + 16;
 
 /// Views per pass that fit in `budget` bytes for `n` gaussians (at least 1).
 pub(crate) fn views_per_pass(n: u64, budget: u64) -> usize {
@@ -634,7 +689,7 @@ impl Worker {
         self.ctx
             .bind_to_thread()
             .map_err(|e| gpu_err("binding context", e))?;
-        let lay = layout(views, 0);
+        let lay = layout(views, 0, s.n);
         let nv = lay.views.len() as u32;
         let n = s.n;
         let cs = self.stream.cu_stream();
@@ -718,8 +773,9 @@ impl Worker {
         )?;
         let e1 = ev(&self.stream)?;
 
-        // 2. Per-view depth sort: four 8-bit passes over 32-bit keys (the fourth is a copy for
-        // views whose depths span fewer than 2^24 float values).
+        // 2. Per-view depth sort: four 8-bit passes over 32-bit keys (the fourth does nothing for
+        // views whose depths span fewer than 2^24 float values: bin_count reads their result
+        // from the third pass's output).
         let nb = n.div_ceil(SORT_TILE);
         let hist_len = nv as usize * 256 * nb as usize;
         self.hist.ensure(hist_len * 4)?;
@@ -749,7 +805,9 @@ impl Worker {
                     .p(self.hist.ptr),
                 &[4, 4, 8, 8, 8, 8],
             )?;
-            self.scan(k, self.hist.ptr, hist_len as u32)?;
+            // (The fourth pass's kernels return at once when no view needs it.)
+            let skip_nv = if pass == 3 { nv } else { 0 };
+            self.scan(k, self.hist.ptr, hist_len as u32, minmax_ptr, skip_nv)?;
             self.go(
                 "sort",
                 "sort_downsweep",
@@ -771,91 +829,89 @@ impl Worker {
                 &[4, 4, 4, 8, 8, 8, 8, 8, 8, 8],
             )?;
         }
-        let sorted = self.vals_b.ptr;
         let e2 = ev(&self.stream)?;
 
-        // 3. Stable bucketing into (view, tile) ranges.
-        let group = k.group.min(lay.max_tiles.next_multiple_of(2)).max(2);
-        let groups = lay.max_tiles.div_ceil(group);
-        // SN17_BIN_CHUNK / SN17_BIN_SMEM: tuning experiments (entries per bucketing block, and
-        // shared memory per bin_scatter block, which caps the blocks resident per SM).
+        // 3. Stable bucketing into (view, bin) ranges.
+        let sorted_a = self.vals_a.ptr;
+        let sorted_b = self.vals_b.ptr;
+        let bi = lay.shift as usize;
         let env_u32 = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u32>().ok());
+        // Rows of bins per bucketing group, so that a group holds at most GROUP_BINS bins.
+        let group_rows = (GROUP_BINS / lay.max_bins_x.max(1)).clamp(1, lay.max_bins_y.max(1));
+        let groups = lay.max_bins_y.div_ceil(group_rows).max(1);
+        let gmax = group_rows * lay.max_bins_x.max(1);
+        // SN17_BIN_CHUNK / SN17_BIN_STAGE: tuning experiments (entries per bucketing block,
+        // pairs it stages in shared memory).
         let mut chunk = env_u32("SN17_BIN_CHUNK")
             .unwrap_or(2048)
             .clamp(256, 1 << 15);
-        while (n.div_ceil(chunk) as u64) * lay.tiles_total as u64 > (48 << 20) && chunk < (1 << 15)
-        {
+        while (n.div_ceil(chunk) as u64) * lay.bins_total as u64 > (40 << 20) && chunk < (1 << 15) {
             chunk *= 2;
         }
+        let mut stage = env_u32("SN17_BIN_STAGE")
+            .unwrap_or(STAGE_PAIRS)
+            .min(1 << 16);
+        while stage > 0 && scatter_smem(gmax, stage) > k.max_smem {
+            stage /= 2;
+        }
         let nchunks = n.div_ceil(chunk).max(1);
-        let counts_len = nchunks as usize * lay.tiles_total as usize;
+        let counts_len = nchunks as usize * lay.bins_total as usize;
         self.counts.ensure(counts_len * 4)?;
         self.wcounts.ensure(counts_len * 16)?;
         self.hits.ensure(nvn * 16)?;
-        self.totals.ensure(lay.tiles_total as usize * 4)?;
-        self.starts.ensure((lay.tiles_total as usize + 1) * 4)?;
+        self.totals.ensure(lay.bins_total as usize * 4)?;
+        self.starts.ensure((lay.bins_total as usize + 1) * 4)?;
         self.go(
             "bin",
             "bin_count",
-            &k.bin_count,
+            &k.bin_count[bi],
             (nchunks, nv, groups),
             256,
-            group * 16,
+            count_smem(gmax),
             Args::new()
                 .u(n)
                 .u(chunk)
                 .u(nchunks)
-                .u(group)
+                .u(group_rows)
                 .p(views_ptr)
-                .p(sorted)
+                .p(sorted_a)
+                .p(sorted_b)
+                .p(minmax_ptr)
                 .p(self.rect.ptr)
                 .p(self.hits.ptr)
                 .p(self.wcounts.ptr),
-            &[4, 4, 4, 4, 8, 8, 8, 8, 8],
+            &[4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8],
         )?;
-        let tgrid = (lay.max_tiles.div_ceil(256), nv, 1);
+        let tgrid = (lay.max_bins.div_ceil(256), nv, 1);
         self.go(
             "bin",
-            "tile_totals",
-            &k.tile_totals,
+            "bin_offsets",
+            &k.bin_offsets,
             tgrid,
             256,
             0,
             Args::new()
                 .u(nchunks)
+                .u(lay.shift)
                 .p(views_ptr)
                 .p(self.wcounts.ptr)
+                .p(self.counts.ptr)
                 .p(self.totals.ptr),
-            &[4, 8, 8, 8],
+            &[4, 4, 8, 8, 8, 8],
         )?;
         self.go(
             "bin",
-            "scan_tiles",
-            &k.scan_tiles,
+            "scan_bins",
+            &k.scan_bins,
             (1, 1, 1),
             1024,
             0,
             Args::new()
                 .p(self.totals.ptr)
-                .u(lay.tiles_total)
+                .u(lay.bins_total)
                 .p(self.starts.ptr)
                 .p(status_ptr),
             &[8, 4, 8, 8],
-        )?;
-        self.go(
-            "bin",
-            "tile_offsets",
-            &k.tile_offsets,
-            tgrid,
-            256,
-            0,
-            Args::new()
-                .u(nchunks)
-                .p(views_ptr)
-                .p(self.starts.ptr)
-                .p(self.wcounts.ptr)
-                .p(self.counts.ptr),
-            &[4, 8, 8, 8, 8],
         )?;
         if self.pair_capacity == 0 {
             let guess = (nvn as u64 * 6).clamp(1 << 20, 1 << 30);
@@ -867,34 +923,35 @@ impl Worker {
             self.go(
                 "bin",
                 "bin_scatter",
-                &k.bin_scatter,
+                &k.bin_scatter[bi],
                 (nchunks, nv, groups),
-                BIN_WARPS * 32,
-                (group * BIN_SMEM_PER_TILE)
-                    .max(env_u32("SN17_BIN_SMEM").unwrap_or(0).min(k.max_smem)),
+                256,
+                scatter_smem(gmax, stage),
                 Args::new()
                     .u(n)
                     .u(chunk)
                     .u(nchunks)
-                    .u(group)
+                    .u(group_rows)
+                    .u(gmax)
+                    .u(stage)
                     .p(views_ptr)
-                    .p(sorted)
                     .p(self.rect.ptr)
                     .p(self.hits.ptr)
                     .p(self.wcounts.ptr)
                     .p(self.counts.ptr)
+                    .p(self.starts.ptr)
                     .u(self.pair_capacity.min(u32::MAX as u64) as u32)
                     .p(self.pairs.ptr),
-                &[4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 4, 8],
+                &[4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 4, 8],
             )?;
             let e3 = ev(&self.stream)?;
             // 4. Rasterization.
             self.go(
                 "raster",
                 "raster",
-                &k.raster,
+                &k.raster[bi],
                 (lay.max_tiles, nv, 1),
-                TILE * TILE,
+                256,
                 0,
                 Args::new()
                     .u(n)
@@ -990,9 +1047,20 @@ impl Worker {
     }
 
     /// In-place exclusive scan of `len` u32 at `ptr`.
-    fn scan(&mut self, k: &Kernels, ptr: CUdeviceptr, len: u32) -> Result<(), RenderError> {
+    fn scan(
+        &mut self,
+        k: &Kernels,
+        ptr: CUdeviceptr,
+        len: u32,
+        minmax: CUdeviceptr,
+        skip_nv: u32,
+    ) -> Result<(), RenderError> {
         let nb = len.div_ceil(SCAN_TILE).max(1);
         self.scan_tmp.ensure(nb as usize * 4)?;
+        let tmp = self.scan_tmp.ptr;
+        // scan_reduce and scan_apply take the same arguments.
+        let over_data = || Args::new().p(ptr).u(len).p(tmp).p(minmax).u(skip_nv);
+        let data_sizes = [8, 4, 8, 8, 4];
         self.go(
             "sort",
             "scan_reduce",
@@ -1000,8 +1068,8 @@ impl Worker {
             (nb, 1, 1),
             256,
             0,
-            Args::new().p(ptr).u(len).p(self.scan_tmp.ptr),
-            &[8, 4, 8],
+            over_data(),
+            &data_sizes,
         )?;
         self.go(
             "sort",
@@ -1010,8 +1078,8 @@ impl Worker {
             (1, 1, 1),
             256,
             0,
-            Args::new().p(self.scan_tmp.ptr).u(nb),
-            &[8, 4],
+            Args::new().p(tmp).u(nb).p(minmax).u(skip_nv),
+            &[8, 4, 8, 4],
         )?;
         self.go(
             "sort",
@@ -1020,8 +1088,8 @@ impl Worker {
             (nb, 1, 1),
             256,
             0,
-            Args::new().p(ptr).u(len).p(self.scan_tmp.ptr),
-            &[8, 4, 8],
+            over_data(),
+            &data_sizes,
         )
     }
 
