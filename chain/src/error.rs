@@ -57,6 +57,9 @@ pub enum ChainError {
     DispatchOther(String),
     #[error("transaction {0}")]
     Transaction(String),
+    /// Submitted (and maybe in a block) but not finalised in time; it may still land later.
+    #[error("transaction {call} was not finalised within {timeout:?}")]
+    NotFinalized { call: String, timeout: Duration },
     #[error("weights: {0}")]
     Weights(#[from] crate::crv3::Crv3Error),
     #[error("commitment: {0}")]

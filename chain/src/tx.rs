@@ -137,9 +137,12 @@ impl Subtensor {
                 events: names,
             })
         };
-        tokio::time::timeout(timeout, work).await.map_err(|_| {
-            ChainError::Transaction(format!("{label}: not finalised within {timeout:?}"))
-        })?
+        tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| ChainError::NotFinalized {
+                call: label.clone(),
+                timeout,
+            })?
     }
 }
 

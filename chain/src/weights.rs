@@ -60,6 +60,24 @@ impl Subtensor {
         weights: &[(u16, f64)],
         opts: &WeightsOptions,
     ) -> Result<WeightsOutcome, ChainError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.set_weights_at_time(netuid, hotkey, weights, opts, now)
+            .await
+    }
+
+    /// [`Self::set_weights`] with the wall clock given: the CRv3 reveal round is computed from
+    /// `now_unix_secs` (replays and tests that must hit a known drand round).
+    pub async fn set_weights_at_time(
+        &self,
+        netuid: u16,
+        hotkey: &PairSigner,
+        weights: &[(u16, f64)],
+        opts: &WeightsOptions,
+        now_unix_secs: u64,
+    ) -> Result<WeightsOutcome, ChainError> {
         let emit = crv3::convert_weights_and_uids_for_emit(weights)?;
         if emit.uids.is_empty() {
             return Err(ChainError::InvalidArgument(
@@ -109,14 +127,10 @@ impl Subtensor {
             emit.values.clone(),
             version_key,
         )?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
         let commit = crv3::build_weights_commit(
             &payload,
             &schedule,
-            now,
+            now_unix_secs,
             opts.block_time_secs.unwrap_or(DEFAULT_BLOCK_TIME_SECS),
             &mut rand::rngs::OsRng,
         )?;

@@ -197,6 +197,11 @@ pub fn splat_era() -> Rig {
             source: GridSource::Views(vec![1, 5, 9, 13]),
             gap: 5,
         },
+        // Y-up (no flip), although splat-era.md §4.4 says pre-competition-0 miners wrote +Y-down
+        // splats: the preset reproduces the legacy validator, whose pre-render transform (§4.6)
+        // recentres and scales but never flips, so files are rendered as stored and a legacy
+        // file comes out as that validator saw it. Competition 0 files are Y-up anyway. To view
+        // a legacy file upright, override with `UpAxis::YDown` (`sn17 render --up y-down`).
         up: UpAxis::YUp,
         normalization: Normalization::Legacy404Splat,
         max_sh_degree: 0,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use sn17_gpu::assets::splats::{rest_coeffs, sigmoid, Frame, Splats};
+use sn17_gpu::assets::splats::{normalize_quat, rest_coeffs, sigmoid, Frame, Splats};
 use sn17_gpu::assets::spz::{self, SpzContainer, SpzFlavor};
 use sn17_gpu::assets::{self, ply, Asset, Format, LoadOptions};
 use sn17_gpu::Limits;
@@ -427,4 +427,233 @@ fn inspect_reports_counts_and_bounds() {
         i.broken_limits[1].at_least,
         "decompression stopped at the limit"
     );
+}
+
+/// Niantic's v2 payload written straight from the format table (splat-era.md §3.2), independent
+/// of `spz::write`: 16-byte header, then positions, alphas, colours, scales, rotations, SH.
+fn v2_payload_per_the_format(s: &Splats, flags: u8) -> Vec<u8> {
+    let n = s.len();
+    let mut p = Vec::new();
+    p.extend_from_slice(&0x5053_474e_u32.to_le_bytes());
+    p.extend_from_slice(&2u32.to_le_bytes());
+    p.extend_from_slice(&(n as u32).to_le_bytes());
+    p.extend_from_slice(&[s.sh_degree, 12, flags, 0]);
+    let byte = |x: f32| x.round().clamp(0.0, 255.0) as u8;
+    for pos in &s.positions {
+        for &v in pos {
+            let q = (v * 4096.0).round() as i32;
+            p.extend_from_slice(&q.to_le_bytes()[..3]);
+        }
+    }
+    p.extend(s.opacity_logits.iter().map(|&o| byte(sigmoid(o) * 255.0)));
+    for c in &s.sh_dc {
+        p.extend(c.iter().map(|&v| byte(v * 0.15 * 255.0 + 127.5)));
+    }
+    for l in &s.log_scales {
+        p.extend(l.iter().map(|&v| byte((v + 10.0) * 16.0)));
+    }
+    for &q in &s.rotations {
+        let q = normalize_quat(q);
+        let sign = if q[0] < 0.0 { -1.0 } else { 1.0 };
+        p.extend(q[1..].iter().map(|&c| byte(c * sign * 127.5 + 127.5)));
+    }
+    // Coefficient-major with RGB innermost (the same order `Splats::sh_rest` keeps).
+    let k = rest_coeffs(s.sh_degree) * 3;
+    for i in 0..n {
+        for (j, &x) in s.sh_rest[i * k..(i + 1) * k].iter().enumerate() {
+            let bucket = if j < 9 { 8 } else { 16 };
+            let q = (x * 128.0).round() as i32 + 128;
+            p.push(((q + bucket / 2) / bucket * bucket).clamp(0, 255) as u8);
+        }
+    }
+    p
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut v = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut v)
+        .unwrap();
+    v
+}
+
+#[test]
+fn niantic_v2_gzip_written_per_the_format_loads_within_quantisation() {
+    for degree in [0u8, 1, 2] {
+        let mut s = common::random_splats(300, degree, 40 + degree as u64);
+        for o in &mut s.opacity_logits {
+            *o = o.clamp(-4.0, 4.0);
+        }
+        let payload = v2_payload_per_the_format(&s, 0x1);
+        let file = gzip(&payload);
+        let (a, f) = assets::load_bytes(&file, &LoadOptions::default()).unwrap();
+        assert_eq!(f, Format::Spz(SpzContainer::Gzip));
+        let Asset::Splats(back) = a else {
+            panic!("splats")
+        };
+        assert!(back.antialiased, "flag 0x1");
+        // Niantic files store RUB, sn17's default frame: loaded as stored.
+        spz_close(&s, &back);
+        let h = spz::read_header(&file).unwrap();
+        assert_eq!(
+            (h.version, h.num_points, h.sh_degree),
+            (2, 300, degree as u32)
+        );
+        // The 404 writer emits the same v2 payload, byte for byte, only in zstd.
+        let z = spz::write(&s, SpzFlavor::Zstd404, Frame::Rub).unwrap();
+        let mut ours = zstd::bulk::decompress(&z, 1 << 24).unwrap();
+        ours[14] |= 0x1;
+        assert_eq!(ours, payload, "degree {degree}");
+        // Asked for RDF, a Niantic v2 file is turned 180° about X (y and z negated).
+        let (rdf, _) = spz::read(&file, &Limits::default(), Frame::Rdf).unwrap();
+        assert_eq!(rdf.positions[0][0], back.positions[0][0]);
+        assert_eq!(rdf.positions[0][1], -back.positions[0][1]);
+        assert_eq!(rdf.positions[0][2], -back.positions[0][2]);
+    }
+}
+
+/// Repacks a v3 gzip file as Niantic v4: 32-byte header, `extension` bytes (flag 0x2 when
+/// present), the TOC, then one zstd stream per non-empty attribute block.
+fn v4_from_v3(v3: &[u8], flags: u8, extension: &[u8]) -> Vec<u8> {
+    let payload = gunzip(v3);
+    let n = u32::from_le_bytes(payload[8..12].try_into().unwrap()) as usize;
+    let degree = payload[12];
+    let sizes = [9 * n, n, 3 * n, 3 * n, 4 * n, 3 * rest_coeffs(degree) * n];
+    let mut streams = Vec::new();
+    let mut at = 16;
+    for s in sizes.into_iter().filter(|&s| s > 0) {
+        streams.push((s, zstd::bulk::compress(&payload[at..at + s], 3).unwrap()));
+        at += s;
+    }
+    assert_eq!(at, payload.len());
+    let toc = 32 + extension.len();
+    let mut out = Vec::new();
+    out.extend_from_slice(b"NGSP");
+    out.extend_from_slice(&4u32.to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    out.extend_from_slice(&[degree, payload[13], flags, streams.len() as u8]);
+    out.extend_from_slice(&(toc as u32).to_le_bytes());
+    out.resize(32, 0);
+    out.extend_from_slice(extension);
+    for (raw, z) in &streams {
+        out.extend_from_slice(&(z.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(*raw as u64).to_le_bytes());
+    }
+    for (_, z) in &streams {
+        out.extend_from_slice(z);
+    }
+    out
+}
+
+#[test]
+fn niantic_v4_with_sh_and_the_extension_flag_round_trips() {
+    // An opaque extension record (type, length, data): the reader finds the TOC by its offset
+    // and does not interpret extensions, so their bytes must not shift the attribute streams.
+    let mut ext = Vec::new();
+    ext.extend_from_slice(&0xadbe_0001u32.to_le_bytes());
+    ext.extend_from_slice(&12u32.to_le_bytes());
+    ext.extend_from_slice(&[0x5a; 12]);
+    for degree in [1u8, 3] {
+        let mut s = common::random_splats(250, degree, 70 + degree as u64);
+        for o in &mut s.opacity_logits {
+            *o = o.clamp(-4.0, 4.0);
+        }
+        s.antialiased = true;
+        let v3 = spz::write(&s, SpzFlavor::NianticV3, Frame::Rub).unwrap();
+        let from_v3 = load_splats(&v3);
+        for (flags, extension) in [(0x1, &[][..]), (0x1 | 0x2, &ext[..])] {
+            let v4 = v4_from_v3(&v3, flags, extension);
+            let (a, f) = assets::load_bytes(&v4, &LoadOptions::default()).unwrap();
+            assert_eq!(f, Format::Spz(SpzContainer::NianticV4));
+            let Asset::Splats(back) = a else {
+                panic!("splats")
+            };
+            // Same payload, other container: identical splats, and within quantisation of s.
+            assert_eq!(back, from_v3, "degree {degree}, flags {flags:#x}");
+            assert!(back.antialiased && back.sh_degree == degree);
+            spz_close(&s, &back);
+            let i = assets::inspect::inspect(&v4, &Limits::default()).unwrap();
+            assert_eq!(i.format, "spz-v4");
+            assert_eq!(
+                (i.gaussians, i.sh_degree, i.antialiased),
+                (Some(250), Some(degree), Some(true))
+            );
+        }
+    }
+}
+
+/// Rewrites a `ply::write` file with `pre` bytes of a leading property and `post` extra floats
+/// after each record, declaring them in the header.
+fn ply_with_padding(bytes: &[u8], pre: Option<&str>, post: usize) -> Vec<u8> {
+    let h = ply::parse_header(bytes).unwrap();
+    let head = std::str::from_utf8(&bytes[..h.body_offset]).unwrap();
+    let count = format!("element vertex {}\n", h.vertex_count);
+    let mut new_head = head.replacen(
+        &count,
+        &format!(
+            "{count}{}",
+            pre.map_or(String::new(), |p| format!("property {p} lead\n"))
+        ),
+        1,
+    );
+    let extra: String = (0..post)
+        .map(|i| format!("property float extra_{i}\n"))
+        .collect();
+    new_head = new_head.replacen("end_header\n", &format!("{extra}end_header\n"), 1);
+    let pre_len = match pre {
+        Some("uchar") => 1,
+        Some("short") => 2,
+        Some(_) => 4,
+        None => 0,
+    };
+    let mut out = new_head.into_bytes();
+    for rec in bytes[h.body_offset..].chunks_exact(h.stride) {
+        out.extend(std::iter::repeat_n(0x3c, pre_len));
+        out.extend_from_slice(rec);
+        for i in 0..post {
+            out.extend_from_slice(&(i as f32).to_le_bytes());
+        }
+    }
+    out
+}
+
+#[test]
+fn unaligned_and_wide_records_decode_like_the_fast_path() {
+    for degree in [0u8, 3] {
+        let s = common::random_splats(40_000, degree, 17);
+        let plain = ply::write(&s, true);
+        let fast = load_splats(&plain);
+        assert_eq!(fast.positions, s.positions);
+        assert_eq!(fast.sh_rest, s.sh_rest);
+        // A uchar first shifts every float off 4-byte alignment; 80 extra floats make a record
+        // wider than the fast path's stack buffer: both take the general decoder.
+        for (pre, post) in [
+            (Some("uchar"), 0),
+            (Some("short"), 3),
+            (None, 80),
+            (Some("int"), 1),
+        ] {
+            let other = load_splats(&ply_with_padding(&plain, pre, post));
+            assert_eq!(other, fast, "degree {degree}, {pre:?} + {post} floats");
+        }
+    }
+    // A non-finite value deep in a large file is named with its global index on every path.
+    let mut s = common::random_splats(40_000, 3, 18);
+    s.sh_rest[33_333 * 45 + 44] = f32::NAN;
+    let plain = ply::write(&s, false);
+    for bytes in [plain.clone(), ply_with_padding(&plain, Some("uchar"), 0)] {
+        let e = assets::load_bytes(&bytes, &LoadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, sn17_gpu::AssetError::NonFinite { property, index: 33_333, .. } if property == "f_rest_44"),
+            "{e}"
+        );
+    }
 }

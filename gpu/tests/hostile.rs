@@ -526,3 +526,253 @@ fn malformed_glbs_are_refused_without_panicking() {
         "{e}"
     );
 }
+
+/// A binary PLY whose vertex element follows an element `foo` with `count` records of `prop`.
+fn ply_with_leading_element(format: &str, count: &str, prop: &str, body: &[u8]) -> Vec<u8> {
+    let mut h = format!("ply\nformat {format} 1.0\nelement foo {count}\nproperty {prop} a\n");
+    h.push_str("element vertex 1\n");
+    for p in BASE {
+        h.push_str(&format!("property float {p}\n"));
+    }
+    h.push_str("end_header\n");
+    [h.as_bytes(), body].concat()
+}
+
+#[test]
+fn leading_elements_with_overflowing_sizes_are_truncation_not_a_panic() {
+    let body = [0u8; 14 * 4];
+    // 2^62 ints = 2^64 bytes before the vertex records: the offset saturates, and adding the
+    // vertex bytes to it used to overflow (a panic in debug builds).
+    for count in [
+        "4611686018427387904",
+        "4611686018427387903",
+        "18446744073709551615",
+    ] {
+        for prop in ["int", "double", "uchar"] {
+            let bytes = ply_with_leading_element("binary_little_endian", count, prop, &body);
+            let e = load(&bytes).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    AssetError::Truncated { .. } | AssetError::PlyUnsupported(_)
+                ),
+                "{count} x {prop}: {e}"
+            );
+        }
+    }
+    // The same lie in ASCII: the skipped lines run out, a truncation, without looping 2^62 times.
+    let t = Instant::now();
+    let body = "1\n".repeat(40);
+    let bytes = ply_with_leading_element("ascii", "4611686018427387904", "int", body.as_bytes());
+    let e = load(&bytes).unwrap_err();
+    assert!(matches!(e, AssetError::Truncated { actual: 40, .. }), "{e}");
+    assert!(t.elapsed().as_secs_f32() < 1.0);
+    // An honest leading element (two ints) is skipped and the vertex after it loads.
+    let s = common::random_splats(1, 0, 3);
+    let written = ply::write(&s, false);
+    let head_end = ply::parse_header(&written).unwrap().body_offset;
+    let head = std::str::from_utf8(&written[..head_end]).unwrap().replacen(
+        "element vertex",
+        "element foo 2\nproperty int a\nelement vertex",
+        1,
+    );
+    let mut body = vec![7u8; 2 * 4];
+    body.extend_from_slice(&written[head_end..]);
+    let bytes = [head.as_bytes(), &body].concat();
+    let Asset::Splats(back) = load(&bytes).unwrap() else {
+        panic!("not splats")
+    };
+    assert_eq!(back.positions, s.positions);
+}
+
+#[test]
+fn limits_at_u64_max_do_not_overflow() {
+    let limits = Limits {
+        max_file_bytes: u64::MAX,
+        max_gaussians: u64::MAX,
+        max_triangles: u64::MAX,
+        max_texture_pixels: u64::MAX,
+        max_decompressed_bytes: u64::MAX,
+    };
+    // inspect measures gzip/zstd output up to `limit + 1`, which used to wrap at u64::MAX.
+    let s = common::random_splats(50, 1, 9);
+    for flavor in [SpzFlavor::NianticV3, SpzFlavor::Zstd404] {
+        let b = spz::write(&s, flavor, Frame::Rub).unwrap();
+        let i = assets::inspect::inspect(&b, &limits).unwrap();
+        let header = spz::read_header(&b).unwrap();
+        assert_eq!(i.decompressed_bytes, Some(16 + header.payload_bytes()));
+        assert!(i.broken_limits.is_empty(), "{:?}", i.broken_limits);
+        assert_eq!(load_with(&b, limits).unwrap().0.kind(), "splats");
+    }
+    // Loads of every other format under the same limits.
+    let ply_bytes = ply::write(&s, false);
+    let glb = common::colored_cube_glb();
+    for bytes in [&ply_bytes, &glb] {
+        assert!(load_with(bytes, limits).is_ok());
+        assert!(assets::inspect::inspect(bytes, &limits)
+            .unwrap()
+            .broken_limits
+            .is_empty());
+    }
+}
+
+fn load_with(bytes: &[u8], limits: Limits) -> Result<(Asset, assets::Format), AssetError> {
+    assets::load_bytes(
+        bytes,
+        &LoadOptions {
+            limits,
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn glb_whose_textures_sum_past_u64_is_reported_not_wrapped() {
+    // 256 images sharing one PNG header of (2^27)² pixels (the largest side the PNG decoder
+    // accepts is below 2^28): 2^56 decoded bytes each, so a plain sum wraps u64 to exactly 0.
+    const SIDE: u32 = 1 << 27;
+    let png = png_header(SIDE, SIDE);
+    let mut bin = Vec::new();
+    for p in [[0.0f32, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] {
+        for v in p {
+            bin.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let img_off = bin.len();
+    bin.extend_from_slice(&png);
+    let doc = json!({
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": bin.len()}],
+        "bufferViews": [{"buffer": 0, "byteLength": 36}, {"buffer": 0, "byteOffset": img_off, "byteLength": png.len()}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0,0,0], "max": [1,1,0]}],
+        "images": vec![json!({"bufferView": 1, "mimeType": "image/png"}); 256],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+        "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0
+    });
+    let glb = common::make_glb(&doc, &bin);
+    let i = assets::inspect::inspect(&glb, &Limits::default()).unwrap();
+    let textures = &i.glb.as_ref().unwrap().textures;
+    assert_eq!(textures.len(), 256);
+    assert_eq!(textures[255].width, SIDE);
+    let v = i
+        .broken_limits
+        .iter()
+        .find(|v| v.limit == "max_decompressed_bytes")
+        .expect("decoded size reported");
+    assert_eq!(v.value, u64::MAX, "saturated, not wrapped: {v:?}");
+}
+
+/// An ASCII PLY with the 14 base properties and one line of tokens per vertex.
+fn ascii_ply(rows: &[[&str; 14]]) -> String {
+    let mut s = format!("ply\nformat ascii 1.0\nelement vertex {}\n", rows.len());
+    for p in BASE {
+        s.push_str(&format!("property float {p}\n"));
+    }
+    s.push_str("end_header\n");
+    for r in rows {
+        s.push_str(&r.join(" "));
+        s.push('\n');
+    }
+    s
+}
+
+/// A valid row in BASE order: x y z f_dc_0..2 opacity scale_0..2 rot_0..3.
+const ROW: [&str; 14] = [
+    "0.25", "-0.5", "0.125", "1", "0.5", "-1", "2", "-4", "-4.5", "-5", "1", "0", "0", "0",
+];
+
+#[test]
+fn ascii_ply_with_nan_or_overflowing_values_is_refused_by_name() {
+    assert!(load(ascii_ply(&[ROW, ROW]).as_bytes()).is_ok());
+    // (column, token, property): NaN and infinities spelled every way Rust's parser accepts, and
+    // a finite double that overflows f32.
+    let cases = [
+        (0, "nan", "x"),
+        (1, "NaN", "y"),
+        (2, "inf", "z"),
+        (4, "-infinity", "f_dc_1"),
+        (7, "1e300", "scale_0"),
+        (10, "NAN", "rot_0"),
+        (6, "nan", "opacity"),
+    ];
+    for (col, token, property) in cases {
+        let mut bad = ROW;
+        bad[col] = token;
+        let e = load(ascii_ply(&[ROW, bad]).as_bytes()).unwrap_err();
+        assert!(
+            matches!(&e, AssetError::NonFinite { property: p, index: 1, .. } if p == property),
+            "{token} in {property}: {e}"
+        );
+    }
+    // ±inf opacity is the documented exception (SPZ alpha bytes 0/255 decode to it).
+    let mut inf = ROW;
+    inf[6] = "-inf";
+    let Asset::Splats(s) = load(ascii_ply(&[ROW, inf]).as_bytes()).unwrap() else {
+        panic!("splats")
+    };
+    assert_eq!(s.opacity_logits[1], f32::NEG_INFINITY);
+    // Not a number at all: a value error naming the token.
+    let mut word = ROW;
+    word[3] = "red";
+    let e = load(ascii_ply(&[ROW, word]).as_bytes()).unwrap_err();
+    assert!(
+        matches!(&e, AssetError::PlyValue { token: 17, detail } if detail.contains("red")),
+        "{e}"
+    );
+}
+
+#[test]
+fn truncated_ascii_ply_is_refused_at_every_cut() {
+    let text = ascii_ply(&[ROW, ROW, ROW]);
+    let body = text.find("end_header\n").unwrap() + "end_header\n".len();
+    // Every cut that drops at least the last token of the last vertex (cuts inside that token
+    // leave a shorter, still valid number).
+    let last_space = text.trim_end().rfind(' ').unwrap();
+    for cut in body..=last_space {
+        match load(&text.as_bytes()[..cut]) {
+            Err(AssetError::Truncated { .. }) | Err(AssetError::PlyValue { .. }) => {}
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+    }
+    // Fewer lines than declared.
+    let two = ascii_ply(&[ROW, ROW]).replace("element vertex 2", "element vertex 40");
+    assert!(matches!(
+        load(two.as_bytes()),
+        Err(AssetError::Truncated { .. })
+    ));
+}
+
+#[test]
+fn inspect_lists_every_glb_limit_a_tight_setting_breaks() {
+    let glb = common::colored_cube_glb();
+    let tight = Limits {
+        max_triangles: 11,
+        max_file_bytes: 100,
+        ..Limits::default()
+    };
+    let i = assets::inspect::inspect(&glb, &tight).unwrap();
+    assert_eq!(i.kind, "mesh");
+    let broken: Vec<(&str, u64, u64)> = i
+        .broken_limits
+        .iter()
+        .map(|v| (v.limit, v.value, v.max))
+        .collect();
+    assert_eq!(
+        broken,
+        [
+            ("max_file_bytes", glb.len() as u64, 100),
+            ("max_triangles", 12, 11)
+        ]
+    );
+    assert!(i.broken_limits.iter().all(|v| !v.at_least));
+    // With limits broken, inspect does not attempt the full load; at the edge, nothing breaks.
+    assert!(i.load_error.is_none() && i.bounds.is_none());
+    let edge = Limits {
+        max_triangles: 12,
+        max_file_bytes: glb.len() as u64,
+        ..Limits::default()
+    };
+    let i = assets::inspect::inspect(&glb, &edge).unwrap();
+    assert!(i.broken_limits.is_empty(), "{:?}", i.broken_limits);
+    assert!(i.bounds.is_some(), "loaded when nothing is broken");
+}

@@ -273,3 +273,47 @@ fn backface_culling_and_double_sided_materials() {
         }
     }
 }
+
+#[test]
+fn y_down_glbs_are_turned_upright_and_fit_the_unit_cube() {
+    use sn17_gpu::prepare::{prepare, Normalization, UpAxis};
+    // One triangle spanning x 1..5 (extent 4), y 2..4, z −1..0; its apex is the top (y = 4).
+    let tri = [[1.0, 2.0, -1.0], [5.0, 2.0, -1.0], [3.0, 4.0, 0.0]];
+    let src = load(&common::triangle_glb(&tri, None, &[0, 1, 2], json!({})));
+    for up in [UpAxis::YUp, UpAxis::YDown] {
+        let mut a = src.clone();
+        prepare(&mut a, up, Normalization::UnitCube);
+        let m = mesh_of(&a);
+        let b = m.bounds().unwrap();
+        // Centred, largest extent 1: x −0.5..0.5, y ±0.25 (2/4), z ±0.125 (1/4).
+        let close = |p: [f32; 3], q: [f32; 3]| (0..3).all(|k| (p[k] - q[k]).abs() < 1e-6);
+        assert!(close(b.min, [-0.5, -0.25, -0.125]), "{up:?}: {b:?}");
+        assert!(close(b.max, [0.5, 0.25, 0.125]), "{up:?}: {b:?}");
+        // The apex (vertex 2) ends on top for +Y up and at the bottom once a +Y-down file is
+        // turned 180° about X; z is negated too (a rotation, not a mirror).
+        let apex = m.vertices[2].position;
+        let base = m.vertices[0].position;
+        match up {
+            UpAxis::YUp => assert!(apex[1] > base[1] && apex[2] > base[2], "{apex:?}"),
+            UpAxis::YDown => assert!(apex[1] < base[1] && apex[2] < base[2], "{apex:?}"),
+        }
+        // The flat normal (+Z for this CCW triangle seen from +Z) turns with the geometry.
+        let nz = m.vertices[0].normal[2];
+        assert_eq!(nz.signum(), if up == UpAxis::YUp { 1.0 } else { -1.0 });
+    }
+    // Rendered from straight above, the colored cube shows its +Y face (blue) upright, and its
+    // −Y face (yellow) when the file is declared +Y down.
+    let cube = load(&common::colored_cube_glb());
+    let mut top = rig::orbit(1, 32, 2.5, 90.0, 40.0, rig::WHITE);
+    top.normalization = Normalization::UnitCube;
+    for (up, blue) in [(UpAxis::YUp, true), (UpAxis::YDown, false)] {
+        top.up = up;
+        let img = render_rig(&CpuRenderer, &cube, &top)
+            .unwrap()
+            .views
+            .remove(0);
+        let [r, g, b] = img.get_pixel(16, 16).0.map(i32::from);
+        assert_eq!(b > r && b > g, blue, "{up:?}: centre pixel {r} {g} {b}");
+        assert_eq!(r > b && g > b, !blue, "{up:?}: centre pixel {r} {g} {b}");
+    }
+}

@@ -131,6 +131,14 @@ impl JudgeKind {
     pub fn is_production(&self) -> bool {
         matches!(self, JudgeKind::Vlm { .. })
     }
+
+    /// A short tag recorded with stored results: `vlm:<model>` or `offline`.
+    pub fn label(&self) -> String {
+        match self {
+            JudgeKind::Vlm { model } => format!("vlm:{model}"),
+            JudgeKind::Offline { .. } => "offline".into(),
+        }
+    }
 }
 
 /// The seam the round engine judges through.

@@ -14,8 +14,8 @@ pub use audit::{
 pub use matches::{delivery_margin, margin, qualifies, DuelReport, MatchMatrix, MatchReport};
 pub use plan::{plan, Plan, RoundInputs, Work};
 pub use timeline::{
-    EntryStatus, GenerationReport, ReportOutcome, SourceAudit, SourceVerdict, Timeline,
-    TimelineEntry,
+    sequential, EntryStatus, GenerationReport, ReportOutcome, SequentialStep, SourceAudit,
+    SourceVerdict, Timeline, TimelineEntry, TimelineInputs,
 };
 
 /// The pseudo-hotkey of the previous round's champion.

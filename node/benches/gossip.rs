@@ -2,8 +2,15 @@
 //! manifests published round-robin at a fixed rate, every delivery timed; then the validator's
 //! cost per message (valid: decode + checks + sr25519 verify; invalid: rejected before it).
 //!
+//! By default every node runs as a real one does: the default [`RateLimit`] (per-hotkey limit on
+//! valid messages, peers banned for invalid ones) and a RocksDB store that every accepted message
+//! is written to. As the protocol has it, each manifest comes from its own miner hotkey (one
+//! manifest per miner and round), so the per-hotkey limit sees honest traffic only.
+//! `SN17_BENCH_LEGACY=1` runs the first configuration measured instead: rate limits off, no
+//! store, 20 hotkeys each publishing manifests for ever new rounds.
+//!
 //! `cargo bench -p sn17 --bench gossip` (env: `SN17_BENCH_NODES`, `SN17_BENCH_RATE` msg/s,
-//! `SN17_BENCH_SECS`, `SN17_BENCH_HEARTBEAT_MS`). Prints one JSON object.
+//! `SN17_BENCH_SECS`, `SN17_BENCH_HEARTBEAT_MS`, `SN17_BENCH_LEGACY`). Prints one JSON object.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -69,17 +76,27 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let mesh = runtime.block_on(mesh(nodes, rate, secs));
+    let legacy = env_or("SN17_BENCH_LEGACY", 0) == 1;
+    let mesh = runtime.block_on(mesh(nodes, rate, secs, legacy));
     let cost = validation_cost();
-    let out = serde_json::json!({ "bench": format!("gossip/mesh_{nodes}x{rate}_{secs}s"), "mesh": mesh, "validation": cost });
+    let out = serde_json::json!({
+        "bench": format!("gossip/mesh_{nodes}x{rate}_{secs}s"),
+        "config": if legacy { "legacy: rate limits off, no store" } else { "default: rate limits on, RocksDB store" },
+        "mesh": mesh,
+        "validation": cost,
+    });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
 }
 
-async fn mesh(n: usize, rate: u64, secs: u64) -> serde_json::Value {
+async fn mesh(n: usize, rate: u64, secs: u64, legacy: bool) -> serde_json::Value {
     let heartbeat_ms = env_or("SN17_BENCH_HEARTBEAT_MS", 200);
-    let keys: Vec<Keypair> = (0..n as u32).map(key).collect();
+    let total = rate * secs;
+    // Default: one miner hotkey per manifest; legacy: one per node.
+    let signers = if legacy { n as u64 } else { total.max(1) };
+    eprintln!("making {signers} hotkeys…");
+    let keys: Vec<Keypair> = (0..signers as u32).map(key).collect();
     let members = keys.iter().enumerate().map(|(i, k)| Member {
-        uid: i as u16,
+        uid: i as u16, // wraps past 65,535 hotkeys; the bench looks members up by hotkey
         hotkey: Account(k.public()),
         validator_permit: false,
         stake: 0,
@@ -93,10 +110,9 @@ async fn mesh(n: usize, rate: u64, secs: u64) -> serde_json::Value {
         c.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")];
         c.bootstrap = boot;
         c.chain_discovery = false;
-        c.rate = RateLimit {
-            per_second: 1e9,
-            burst: 1e9,
-        };
+        if legacy {
+            c.rate = RateLimit::off();
+        }
         c.discovery_interval = Duration::from_secs(1);
         c.heartbeat = Duration::from_millis(heartbeat_ms);
         c
@@ -107,12 +123,20 @@ async fn mesh(n: usize, rate: u64, secs: u64) -> serde_json::Value {
     let mut handles = Vec::new();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let mut boot = Vec::new();
+    let db_dir = tempfile::tempdir().expect("tmp");
     for i in 0..n {
+        let store = (!legacy).then(|| {
+            sn17_storage::db::Store::open(
+                db_dir.path().join(format!("node{i}")),
+                &sn17_storage::db::StoreOptions::default(),
+            )
+            .expect("store")
+        });
         let (h, s) = GossipService::start(
             config(boot.clone()),
             libp2p::identity::Keypair::generate_ed25519(),
             mg.clone(),
-            None,
+            store,
         )
         .expect("node");
         tokio::spawn(s.run(shutdown.clone()));
@@ -158,12 +182,16 @@ async fn mesh(n: usize, rate: u64, secs: u64) -> serde_json::Value {
         peer_counts.push(h.peers().await.map(|p| p.len()).unwrap_or(0));
     }
 
-    let total = rate * secs;
     eprintln!("signing {total} messages…");
     let msgs: Vec<(usize, Envelope)> = (0..total)
         .map(|i| {
-            let who = (i % n as u64) as usize;
-            (who, manifest(1 + i, &keys[who]))
+            let node = (i % n as u64) as usize;
+            let env = if legacy {
+                manifest(1 + i, &keys[node])
+            } else {
+                manifest(1, &keys[i as usize])
+            };
+            (node, env)
         })
         .collect();
     eprintln!("publishing at {rate} msg/s for {secs} s on {n} nodes…");
@@ -223,6 +251,8 @@ async fn mesh(n: usize, rate: u64, secs: u64) -> serde_json::Value {
         "latency_ms_max": lat.last(),
         "in_loop_validation_us_per_msg": vns as f64 / validated.max(1) as f64 / 1e3,
         "rejected": stats.iter().map(|s| s.rejected).sum::<u64>(),
+        "rate_limited": stats.iter().map(|s| s.rate_limited).sum::<u64>(),
+        "peers_banned": stats.iter().map(|s| s.peers_banned).sum::<u64>(),
         "duplicates_ignored": stats.iter().map(|s| s.ignored_duplicate).sum::<u64>(),
     })
 }
@@ -243,7 +273,9 @@ fn validation_cost() -> serde_json::Value {
     );
     let count = 2000u64;
     let valid: Vec<Vec<u8>> = (0..count).map(|i| manifest(1 + i, &k).to_bytes()).collect();
-    let mut v = Validator::new(NETUID, Limits::default(), RateLimit::default());
+    // One hotkey publishing 2,000 rounds: the per-hotkey limit would stop it at 64, so it is
+    // off here (this measures the checks, not the limit).
+    let mut v = Validator::new(NETUID, Limits::default(), RateLimit::off());
     let t = Instant::now();
     let mut ok = 0;
     for b in &valid {
@@ -262,7 +294,7 @@ fn validation_cost() -> serde_json::Value {
             b
         })
         .collect();
-    let mut v = Validator::new(NETUID, Limits::default(), RateLimit::default());
+    let mut v = Validator::new(NETUID, Limits::default(), RateLimit::off());
     let t = Instant::now();
     for b in &bad_sig {
         let _ = v.check(b, Kind::Manifest, None, &mg, true);

@@ -83,7 +83,27 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "judge.vlm_model",
         "SN17_VLM_MODEL",
-        "# vlm_model = \"zai-org/GLM-4.6V-Flash\"",
+        "# vlm_model = \"glm-4.6v-flash\"  # the served name (404's vLLM)",
+    ),
+    (
+        "judge.vlm_api_key_env",
+        "SN17_VLM_API_KEY_ENV",
+        "# vlm_api_key_env = \"MY_VLM_KEY\"  # variable holding the key (default SN17_VLM_API_KEY, OPENAI_API_KEY)",
+    ),
+    (
+        "judge.vlm_timeout",
+        "SN17_VLM_TIMEOUT_SECS",
+        "# vlm_timeout = 120              # seconds per VLM call",
+    ),
+    (
+        "judge.vlm_concurrency",
+        "SN17_VLM_MAX_CONCURRENCY",
+        "# vlm_concurrency = 32           # VLM calls in flight",
+    ),
+    (
+        "judge.dinov3_weights",
+        "SN17_DINOV3_WEIGHTS",
+        "# dinov3_weights = \"dinov3-vits16/model.safetensors\"  # enables Stage 2A's best view",
     ),
     (
         "competition.state_remote",
@@ -119,6 +139,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "validator.audit_pod_token",
         "SN17_AUDIT_POD_TOKEN",
         "# audit_pod_token = \"...\"       # bearer token sent to pods",
+    ),
+    (
+        "validator.seed",
+        "SN17_SEED",
+        "# seed = \"csprng\"              # csprng (404's) or drand (verifiable, see README)",
+    ),
+    (
+        "validator.drand_url",
+        "SN17_DRAND_URL",
+        "# drand_url = \"https://api.drand.sh\"   # drand HTTP API for seed = \"drand\"",
     ),
     (
         "validator.owner_uid",

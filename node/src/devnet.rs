@@ -66,7 +66,7 @@ pub struct DevnetArgs {
     /// Judge with this OpenAI-compatible VLM instead of the offline judge.
     #[arg(long)]
     pub vlm_url: Option<String>,
-    #[arg(long, default_value = "zai-org/GLM-4.6V-Flash")]
+    #[arg(long, default_value = sn17_judge::vlm::config::DEFAULT_MODEL)]
     pub vlm_model: String,
     /// Prompts per round.
     #[arg(long, default_value_t = 4)]

@@ -3,7 +3,8 @@
 //! leader changes between validators, miners and explorers.
 //!
 //! Layout: [`message`] (the SCALE envelope), [`validation`] (what is forwarded), [`metagraph`]
-//! (who may publish), [`identity`] (the node's peer key), [`behaviour`] (the composed libp2p
+//! (who may publish), [`publish`] (a validator's messages from its state repository),
+//! [`identity`] (the node's peer key), [`behaviour`] (the composed libp2p
 //! behaviour), [`service`] (the event loop and its handle), [`records`] (accepted messages in the
 //! RocksDB gossip column).
 
@@ -12,6 +13,7 @@ pub mod error;
 pub mod identity;
 pub mod message;
 pub mod metagraph;
+pub mod publish;
 pub mod records;
 pub mod service;
 pub mod validation;

@@ -20,10 +20,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sn17_chain::PairSigner;
-use sn17_storage::db::{GossipRecord, Record as _};
 use sn17_storage::db::{Store, StoreOptions};
 use sn17_storage::state_repo::{
-    layout, GitBatcher, LeaderEntry, Prompts, PushPolicy, PushTarget, Seed, Stage, State, StateRepo,
+    layout, GitBatcher, LeaderEntry, PushPolicy, PushTarget, Stage, State, StateRepo,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -33,8 +32,7 @@ use crate::datadir::DataDir;
 use crate::engine::chain_view::SubtensorView;
 use crate::engine::download::{BlobStore, DownloadConfig, Fetcher};
 use crate::engine::round::{Clock, EngineConfig, RoundEngine, Step, SystemClock};
-use crate::gossip::message::{LeaderChange, RoundResult as GossipResult, RoundSeed};
-use crate::gossip::{Envelope, GossipHandle, Payload};
+use crate::gossip::{publish, records, Envelope, GossipHandle, Payload};
 use crate::pod::audit::AuditLimits;
 use crate::pod::client::PodTimeouts;
 use crate::pod::provider::StaticPods;
@@ -60,15 +58,33 @@ pub struct ValidatorArgs {
     /// OpenAI-compatible VLM endpoint for duels.
     #[arg(long = "vlm-url", env = "SN17_VLM_URL")]
     pub vlm_url: Option<String>,
+    /// The served model name (404 serves GLM-4.6V-Flash as `glm-4.6v-flash`).
     #[arg(
         long = "vlm-model",
         env = "SN17_VLM_MODEL",
-        default_value = "zai-org/GLM-4.6V-Flash"
+        default_value = sn17_judge::vlm::config::DEFAULT_MODEL
     )]
     pub vlm_model: String,
-    /// Judge with the offline judge when no VLM is given (devnets; not production verdicts).
+    /// Environment variable that holds the VLM API key (default: SN17_VLM_API_KEY, then OPENAI_API_KEY).
+    #[arg(long = "vlm-api-key-env", env = "SN17_VLM_API_KEY_ENV")]
+    pub vlm_api_key_env: Option<String>,
+    /// Seconds per VLM call (404: 120).
+    #[arg(long = "vlm-timeout", env = "SN17_VLM_TIMEOUT_SECS")]
+    pub vlm_timeout: Option<f64>,
+    /// VLM calls in flight (404: 32).
+    #[arg(long = "vlm-concurrency", env = "SN17_VLM_MAX_CONCURRENCY")]
+    pub vlm_concurrency: Option<usize>,
+    /// DINOv3 model.safetensors (facebook/dinov3-vits16-pretrain-lvd1689m): embeds every rendered side so
+    /// Stage 2A's best view runs; without it duels go without embeddings.
+    #[arg(long = "dinov3-weights", env = "SN17_DINOV3_WEIGHTS")]
+    pub dinov3_weights: Option<std::path::PathBuf>,
+    /// Judge with the offline judge when no VLM is given (devnets; not production verdicts). Refused on
+    /// finney without the override below.
     #[arg(long = "offline-judge")]
     pub offline_judge: bool,
+    /// Allow --offline-judge on finney (mainnet). Its verdicts are NOT production verdicts.
+    #[arg(long = "i-know-offline-judge-is-not-production-on-mainnet")]
+    pub offline_judge_on_mainnet: bool,
     /// Miner pods for regeneration, `owner/repo=http://HOST:PORT` or a catch-all URL.
     #[arg(long = "audit-pod", env = "SN17_AUDIT_PODS", value_delimiter = ',')]
     pub audit_pods: Vec<String>,
@@ -94,6 +110,13 @@ pub struct ValidatorArgs {
     /// Anchor time to blocks, `BLOCK@UNIX_SECONDS` (devnets that build blocks on demand).
     #[arg(long = "clock-anchor")]
     pub clock_anchor: Option<String>,
+    /// How round seeds are drawn: `csprng` (404's) or `drand` (verifiable from a public drand
+    /// quicknet beacon fixed by the schedule; see README).
+    #[arg(long, value_enum, env = "SN17_SEED", default_value = "csprng")]
+    pub seed: crate::commands::competition::SeedChoice,
+    /// drand HTTP API for `--seed drand`.
+    #[arg(long = "drand-url", env = "SN17_DRAND_URL", default_value = crate::engine::seed::DEFAULT_DRAND_URL)]
+    pub drand_url: String,
     /// Exit 0 once this many rounds are finished and the resulting weights are set.
     #[arg(long = "exit-after-rounds")]
     pub exit_after_rounds: Option<u64>,
@@ -166,45 +189,6 @@ struct Publisher<'a> {
     status: &'a Status,
 }
 
-/// The gossip form of a round's seed, from the state repository.
-pub fn round_seed(repo: &GitBatcher, round: u64, remote: &str) -> anyhow::Result<RoundSeed> {
-    let seed: Seed = repo
-        .read(&layout::round_file(round, layout::SEED))?
-        .context("the round has no seed.json")?;
-    let schedule: sn17_storage::state_repo::Schedule = repo
-        .read(&layout::round_file(round, layout::SCHEDULE))?
-        .context("the round has no schedule.json")?;
-    let prompts = repo
-        .read_bytes(&layout::round_file(round, layout::PROMPTS))?
-        .context("the round has no prompts.txt")?;
-    let count = Prompts::parse(&String::from_utf8_lossy(&prompts)).0.len();
-    use sha2::Digest as _;
-    Ok(RoundSeed {
-        round,
-        seed: seed.0,
-        drand_round: None,
-        schedule: (&schedule).into(),
-        prompts_sha256: sha2::Sha256::digest(&prompts).into(),
-        prompts_count: u32::try_from(count).unwrap_or(u32::MAX),
-        prompts_url: format!("{remote}/rounds/{round}/prompts.txt"),
-    })
-}
-
-/// A finished round's result (`winner.json`) and the newest leader entry, as gossip payloads.
-pub fn round_outcome(repo: &GitBatcher, round: u64) -> anyhow::Result<Vec<Payload>> {
-    let mut out = Vec::new();
-    let winner: Option<sn17_storage::state_repo::RoundResult> =
-        repo.read(&layout::round_file(round, layout::WINNER))?;
-    if let Some(w) = winner {
-        out.push(Payload::Result(GossipResult::from_winner(round, &w)));
-    }
-    let leaders: Option<Vec<LeaderEntry>> = repo.read(layout::LEADER)?;
-    if let Some(last) = leaders.as_ref().and_then(|l| l.last()) {
-        out.push(Payload::Leader(LeaderChange::from_entry(round, last)));
-    }
-    Ok(out)
-}
-
 /// Publishes what the state repository says and this validator has not sent yet: the current
 /// round's seed and the previous round's result and leader entry. A marker per message in the
 /// database (written after sending) keeps a restarted validator from sending twice.
@@ -214,8 +198,10 @@ async fn gossip_catch_up<C, J>(engine: &RoundEngine<C, J>, out: &Publisher<'_>, 
     };
     let round = state.current_round;
     let mut pending: Vec<(String, Payload)> = Vec::new();
-    if let Ok(seed) = round_seed(&engine.repo, round, out.remote) {
-        pending.push((format!("sent/seed/{round}"), Payload::Seed(seed)));
+    match publish::round_seed(&engine.repo, round, out.remote, Some(&engine.store)) {
+        Ok(Some(seed)) => pending.push((format!("seed/{round}"), Payload::Seed(seed))),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, round, "reading the round's seed for gossip"),
     }
     let finished = if matches!(state.stage, Stage::Finished) {
         Some(round)
@@ -223,29 +209,26 @@ async fn gossip_catch_up<C, J>(engine: &RoundEngine<C, J>, out: &Publisher<'_>, 
         round.checked_sub(1)
     };
     if let Some(done) = finished {
-        for payload in round_outcome(&engine.repo, done).unwrap_or_default() {
+        let outcome = publish::round_outcome(&engine.repo, done, out.remote);
+        if let Err(e) = &outcome {
+            tracing::warn!(error = %e, round = done, "reading the round's result for gossip");
+        }
+        for payload in outcome.unwrap_or_default() {
             let kind = match &payload {
                 Payload::Result(_) => "result",
                 _ => "leader",
             };
-            pending.push((format!("sent/{kind}/{done}"), payload));
+            pending.push((format!("{kind}/{done}"), payload));
         }
     }
-    for (id, payload) in pending {
-        let marker = GossipRecord {
-            id,
-            topic: "self".into(),
-            peer: "self".into(),
-            received_at_block: head,
-            payload_hex: String::new(),
-        };
-        let sent = engine.store.get::<GossipRecord>(&marker.key());
-        if sent.ok().flatten().is_some() {
+    for (what, payload) in pending {
+        // Markers live under their own key prefix, out of the explorer's message scans.
+        if records::was_sent(&engine.store, &what).unwrap_or(false) {
             continue;
         }
         if publish_signed(out.gossip, out.netuid, out.hotkey, head, payload).await {
             bump(&out.status.counters.gossip_published);
-            let _ = engine.store.put(&marker);
+            let _ = records::mark_sent(&engine.store, &what, head);
         }
     }
 }
@@ -266,6 +249,14 @@ async fn wait_signal() {
 }
 
 pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> {
+    let mainnet = judge::is_mainnet(g.network.as_deref(), g.chain_endpoint.as_deref());
+    // Refuse the offline judge on finney before touching the chain.
+    judge::check_offline_allowed(&judge::JudgeOptions {
+        offline: args.offline_judge,
+        offline_on_mainnet: args.offline_judge_on_mainnet,
+        mainnet,
+        ..Default::default()
+    })?;
     let events = Events { json: g.json };
     let data = DataDir::for_role(args.p2p.data_dir.as_deref(), "validator");
     args.p2p.data_dir = Some(data.0.clone());
@@ -319,13 +310,17 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
         .backend
         .parse()
         .map_err(|e| anyhow::anyhow!("--backend: {e}"))?;
-    let duel = sn17_judge::offline::select_judge(
-        args.vlm_url
-            .as_ref()
-            .map(|u| sn17_judge::vlm::VlmConfig::new(u, &args.vlm_model)),
-        args.offline_judge,
-        None,
-    )?;
+    let (duel, embedder) = judge::select(&judge::JudgeOptions {
+        vlm_url: args.vlm_url.clone(),
+        vlm_model: args.vlm_model.clone(),
+        vlm_api_key_env: args.vlm_api_key_env.clone(),
+        vlm_timeout_secs: args.vlm_timeout,
+        vlm_concurrency: args.vlm_concurrency,
+        offline: args.offline_judge,
+        offline_on_mainnet: args.offline_judge_on_mainnet,
+        mainnet,
+        dinov3_weights: args.dinov3_weights.clone(),
+    })?;
     let pods = StaticPods::parse(&args.audit_pods, args.audit_pod_token.clone())?;
     if pods.is_empty() {
         tracing::warn!("no --audit-pod configured: leaders cannot be regenerated and winners cannot be audited");
@@ -347,6 +342,7 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
         audit,
         status: status.clone(),
         events,
+        embedder,
     };
     let fetcher = Fetcher::new(DownloadConfig {
         max_concurrent: args.download_concurrency.max(1),
@@ -372,7 +368,10 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
         fetcher,
         blobs: Some(blobs),
         clock,
-        cfg: EngineConfig::default(),
+        cfg: EngineConfig {
+            seed: args.seed.policy(&args.drand_url, netuid),
+            ..EngineConfig::default()
+        },
     };
     let mut weights = WeightsSetter::new(args.weights_interval, args.owner_uid, None);
 

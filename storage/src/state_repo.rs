@@ -15,7 +15,7 @@ pub mod source;
 
 pub use batcher::{GitBatcher, PushTarget};
 pub use file::StateFile;
-pub use git::{Author, GitSource, PushPolicy, StateRepo};
+pub use git::{Author, GitSource, PushPolicy, StateRepo, STALE_REMOTE_LOCK};
 pub use git2::Oid;
 pub use global::{leader_at, Config, LeaderEntry, Leaders, Stage, State};
 pub use matrix::{MatchMatrix, MatrixRow};

@@ -1,6 +1,5 @@
 //! Reading commitments from storage.
 
-use scale_decode::DecodeAsType;
 use serde::Serialize;
 
 use crate::account::Account;
@@ -67,8 +66,9 @@ pub struct Revealed {
     pub entries: Vec<RevealedEntry>,
 }
 
-#[derive(DecodeAsType)]
-struct RevealedRaw(Vec<(Vec<u8>, u64)>);
+/// `RevealedCommitments` value: (plaintext, reveal block) pairs. Decoded as the plain Vec:
+/// a newtype around it does not decode from the sequence type the runtime declares.
+type RevealedRaw = Vec<(Vec<u8>, u64)>;
 
 impl Subtensor {
     /// `CommitmentOf(netuid, hotkey)`, or `None` if the hotkey never committed.
@@ -136,7 +136,7 @@ impl Subtensor {
                 continue;
             };
             let list = match entry.decode::<RevealedRaw>(r.metadata(), value.as_deref()) {
-                Ok(Some(l)) => l.0,
+                Ok(Some(l)) => l,
                 Ok(None) => continue,
                 Err(e) => {
                     tracing::warn!(%hotkey, error = %e, "skipping malformed revealed commitment");

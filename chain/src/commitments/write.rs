@@ -47,17 +47,34 @@ impl Subtensor {
         text: &str,
         reveal_blocks: u64,
     ) -> Result<(Included, u64), ChainError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.set_reveal_commitment_at_time(netuid, hotkey, text, reveal_blocks, now)
+            .await
+    }
+
+    /// [`Self::set_reveal_commitment`] with the wall clock given, which fixes the drand round
+    /// (replays and tests that must hit a known round).
+    pub async fn set_reveal_commitment_at_time(
+        &self,
+        netuid: u16,
+        hotkey: &PairSigner,
+        text: &str,
+        reveal_blocks: u64,
+        now_unix_secs: u64,
+    ) -> Result<(Included, u64), ChainError> {
         if !self.data_has_variant("TimelockEncrypted") {
             return Err(
                 self.missing("Commitments Data::TimelockEncrypted (timelocked commitments)")
             );
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let round =
-            crate::crv3::commitment::commitment_reveal_round(now, reveal_blocks, BLOCK_TIME_SECS)?;
+        let round = crate::crv3::commitment::commitment_reveal_round(
+            now_unix_secs,
+            reveal_blocks,
+            BLOCK_TIME_SECS,
+        )?;
         let encrypted = crate::crv3::encrypt_commitment_text(text, round, &mut rand::rngs::OsRng)?;
         let field = Data::TimelockEncrypted {
             encrypted,

@@ -67,14 +67,16 @@ pub fn read_exact(
 }
 
 /// Counts the decompressed size, stopping one byte past `cap` (so a bomb costs at most `cap`).
-/// Returns (bytes, complete): complete is false when the cap was hit.
+/// Returns (bytes, complete): complete is false when the cap was hit. `cap` is caller-given (a CLI
+/// flag), so `cap + 1` saturates: a cap of u64::MAX means "measure everything".
 pub fn measure(codec: Codec, data: &[u8], cap: u64) -> Result<(u64, bool), AssetError> {
     let mut r = decoder(codec, data)?;
-    let n = std::io::copy(&mut (&mut r).take(cap + 1), &mut std::io::sink()).map_err(|e| {
+    let over = cap.saturating_add(1);
+    let n = std::io::copy(&mut (&mut r).take(over), &mut std::io::sink()).map_err(|e| {
         AssetError::Decompress {
             codec: codec.name(),
             detail: e.to_string(),
         }
     })?;
-    Ok((n.min(cap + 1), n <= cap))
+    Ok((n.min(over), n <= cap))
 }

@@ -394,7 +394,8 @@ fn decode_image(
             limit: limits.max_texture_pixels,
         });
     }
-    *decoded += pixels * 4;
+    // Limits are caller-given (possibly u64::MAX): saturate rather than wrap.
+    *decoded = decoded.saturating_add(pixels.saturating_mul(4));
     if *decoded > limits.max_decompressed_bytes {
         return Err(AssetError::DecompressedTooLarge {
             limit: limits.max_decompressed_bytes,

@@ -135,7 +135,8 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<Inspection, AssetError> 
                     limits.max_texture_pixels,
                     false,
                 );
-                decoded += px * 4;
+                // Header-declared sizes: enough huge PNG headers would wrap a plain sum.
+                decoded = decoded.saturating_add(px.saturating_mul(4));
             }
             check(
                 v,

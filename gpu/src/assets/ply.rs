@@ -414,15 +414,18 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Splats, AssetError> {
         PlyFormat::Ascii => read_ascii(body, &header, &fields, out)?,
         format => {
             let skip = skip_binary_elements(&header.before)?;
-            let records = body
-                .get(skip..)
-                .and_then(|b| b.get(..n * header.stride))
-                .ok_or(AssetError::Truncated {
-                    expected: (skip + n * header.stride) as u64,
+            // `needed` above bounds n·stride by the body length; `skip` comes straight from
+            // the header, so the sum is checked (a saturated sum cannot fit any real body).
+            let len = n.saturating_mul(header.stride);
+            let records = skip
+                .checked_add(len)
+                .and_then(|end| body.get(skip..end))
+                .ok_or_else(|| AssetError::Truncated {
+                    expected: (skip as u64).saturating_add(len as u64),
                     actual: body.len() as u64,
                 })?;
             let little = format == PlyFormat::BinaryLittleEndian;
-            let plan = Plan::new(&header.props, &fields, little);
+            let plan = Plan::new(&header.props, &fields, little, header.stride);
             decode_binary(records, header.stride, &plan, out, 0)?;
         }
     }
@@ -438,38 +441,46 @@ fn skip_binary_elements(before: &[Element]) -> Result<usize, AssetError> {
         .map_err(|_| AssetError::PlyUnsupported("elements before vertex are too large".into()))
 }
 
-/// Byte offsets and types of the fields we read, with an all-f32-LE fast path.
+/// Byte offsets and types of the fields we read, with a fast path for the usual layout.
 struct Plan {
     base: [(usize, Scalar); 14],
     rest: Vec<(usize, Scalar)>,
     little: bool,
-    all_f32_le: bool,
+    fast: Option<FastPlan>,
+}
+
+/// Floats per record the fast path copies to the stack (SH 3 with normals is 62); a power of
+/// two, so masking an index keeps it in range without a bounds check.
+const FAST_FLOATS: usize = 128;
+
+/// Every field we read is f32 LE at a 4-byte-aligned offset in a record of whole floats: a
+/// record is decoded as one array of floats and the fields are picked from it by index.
+struct FastPlan {
+    base: [usize; 14],
+    rest: Vec<usize>,
 }
 
 impl Plan {
-    fn new(props: &[Property], fields: &FieldMap, little: bool) -> Plan {
+    fn new(props: &[Property], fields: &FieldMap, little: bool, stride: usize) -> Plan {
         let at = |i: usize| (props[i].offset, props[i].ty);
         let base = fields.base.map(at);
         let rest: Vec<_> = fields.rest.iter().map(|&i| at(i)).collect();
-        let all_f32_le = little
-            && base
-                .iter()
-                .chain(rest.iter())
-                .all(|(_, t)| *t == Scalar::F32);
+        let fits = |&(off, ty): &(usize, Scalar)| ty == Scalar::F32 && off.is_multiple_of(4);
+        let fast = (little
+            && stride.is_multiple_of(4)
+            && stride / 4 <= FAST_FLOATS
+            && base.iter().chain(rest.iter()).all(fits))
+        .then(|| FastPlan {
+            base: base.map(|(off, _)| off / 4),
+            rest: rest.iter().map(|(off, _)| off / 4).collect(),
+        });
         Plan {
             base,
             rest,
             little,
-            all_f32_le,
+            fast,
         }
     }
-}
-
-#[inline(always)]
-fn f32_le(rec: &[u8], off: usize) -> f32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&rec[off..off + 4]);
-    f32::from_le_bytes(a)
 }
 
 /// Splits the work in halves until blocks are small, decoding blocks in parallel.
@@ -491,26 +502,62 @@ fn decode_binary(
         );
         return x.and(y);
     }
+    if let Some(fast) = &plan.fast {
+        return decode_fast(records, stride, fast, out, first);
+    }
     let mut rest = [0f32; 45];
     let rest = &mut rest[..plan.rest.len()];
     for (i, rec) in records.chunks_exact(stride).enumerate() {
         let mut v = [0f32; 14];
-        if plan.all_f32_le {
-            for (k, &(off, _)) in plan.base.iter().enumerate() {
-                v[k] = f32_le(rec, off);
-            }
-            for (k, &(off, _)) in plan.rest.iter().enumerate() {
-                rest[k] = f32_le(rec, off);
-            }
-        } else {
-            for (k, &(off, ty)) in plan.base.iter().enumerate() {
-                v[k] = ty.read(&rec[off..], plan.little);
-            }
-            for (k, &(off, ty)) in plan.rest.iter().enumerate() {
-                rest[k] = ty.read(&rec[off..], plan.little);
-            }
+        for (k, &(off, ty)) in plan.base.iter().enumerate() {
+            v[k] = ty.read(&rec[off..], plan.little);
+        }
+        for (k, &(off, ty)) in plan.rest.iter().enumerate() {
+            rest[k] = ty.read(&rec[off..], plan.little);
         }
         out.set(i, &v, rest, first)?;
+    }
+    Ok(())
+}
+
+/// The fast path: one straight copy of the record into floats, then branch-free picking and
+/// checking; only a record that fails the check goes through `Out::set` to name the field.
+fn decode_fast(
+    records: &[u8],
+    stride: usize,
+    plan: &FastPlan,
+    mut out: Out<'_>,
+    first: usize,
+) -> Result<(), AssetError> {
+    let rest_len = out.rest_len;
+    let mut f = [0f32; FAST_FLOATS];
+    for (i, rec) in records.chunks_exact(stride).enumerate() {
+        for (d, c) in f.iter_mut().zip(rec.chunks_exact(4)) {
+            *d = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        let pick = |k: usize| f[k & (FAST_FLOATS - 1)];
+        let v = plan.base.map(pick);
+        // Opacity logits may be ±inf (see `Out::set`); NaN never.
+        let mut bad = v[10].is_nan();
+        for (k, &x) in v.iter().enumerate() {
+            bad |= k != 10 && !x.is_finite();
+        }
+        let rest = &mut out.rest[i * rest_len..(i + 1) * rest_len];
+        for (d, &k) in rest.iter_mut().zip(&plan.rest) {
+            let x = pick(k);
+            bad |= !x.is_finite();
+            *d = x;
+        }
+        if bad {
+            let rest = rest.to_vec();
+            out.set(i, &v, &rest, first)?;
+            continue;
+        }
+        out.pos[i] = [v[0], v[1], v[2]];
+        out.scale[i] = [v[3], v[4], v[5]];
+        out.rot[i] = normalize_quat([v[6], v[7], v[8], v[9]]);
+        out.opacity[i] = v[10];
+        out.dc[i] = [v[11], v[12], v[13]];
     }
     Ok(())
 }
@@ -528,10 +575,10 @@ fn read_ascii(
     let mut lines = text.lines();
     // Elements before the vertex element are one line per item in ASCII.
     for e in &header.before {
-        for _ in 0..e.count {
+        for k in 0..e.count {
             lines.next().ok_or(AssetError::Truncated {
                 expected: e.count,
-                actual: 0,
+                actual: k,
             })?;
         }
     }
@@ -540,7 +587,7 @@ fn read_ascii(
     let mut rest = vec![0f32; fields.rest.len()];
     let mut token: u64 = 0;
     for i in 0..out.len() {
-        let line = lines.next().ok_or(AssetError::Truncated {
+        let line = lines.next().ok_or_else(|| AssetError::Truncated {
             expected: out.len() as u64,
             actual: i as u64,
         })?;

@@ -212,10 +212,11 @@ fn read_v4(bytes: &[u8], limits: &Limits) -> Result<(SpzHeader, Vec<u8>), AssetE
             "TOC offset {toc} inside the header"
         )));
     }
-    let toc_end = toc + 16 * num_streams;
-    if toc_end > bytes.len() {
+    // The TOC offset is a header u32: add in u64 so no target width can overflow.
+    let toc_end = toc as u64 + 16 * num_streams as u64;
+    if toc_end > bytes.len() as u64 {
         return Err(AssetError::Truncated {
-            expected: toc_end as u64,
+            expected: toc_end,
             actual: bytes.len() as u64,
         });
     }
@@ -225,7 +226,7 @@ fn read_v4(bytes: &[u8], limits: &Limits) -> Result<(SpzHeader, Vec<u8>), AssetE
         .map_err(|_| AssetError::DecompressedTooLarge {
             limit: header.payload_bytes(),
         })?;
-    let mut at = toc_end as u64;
+    let mut at = toc_end;
     for (i, &want) in expected.iter().enumerate() {
         let e = toc + 16 * i;
         let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap_or([0; 8]));
@@ -238,7 +239,7 @@ fn read_v4(bytes: &[u8], limits: &Limits) -> Result<(SpzHeader, Vec<u8>), AssetE
         let end = at
             .checked_add(compressed)
             .filter(|&end| end <= bytes.len() as u64)
-            .ok_or(AssetError::Truncated {
+            .ok_or_else(|| AssetError::Truncated {
                 expected: at.saturating_add(compressed),
                 actual: bytes.len() as u64,
             })?;
@@ -314,10 +315,12 @@ fn unpack(h: &SpzHeader, payload: &[u8]) -> Result<Splats, AssetError> {
     let mut blocks = [&payload[..0]; 6];
     let mut at = 0;
     for (b, &s) in blocks.iter_mut().zip(&sizes) {
-        *b = payload.get(at..at + s).ok_or(AssetError::Truncated {
-            expected: (at + s) as u64,
-            actual: payload.len() as u64,
-        })?;
+        *b = payload
+            .get(at..at + s)
+            .ok_or_else(|| AssetError::Truncated {
+                expected: (at + s) as u64,
+                actual: payload.len() as u64,
+            })?;
         at += s;
     }
     let [pos, alpha, color, scale, rot, sh] = blocks;

@@ -18,17 +18,28 @@ pub fn shared_asset(name: &str) -> Option<PathBuf> {
     }
 }
 
-/// One wgpu renderer per test binary; None (and a printed reason) without an adapter.
+/// One wgpu renderer per test binary; None (and a printed reason) without an adapter, unless
+/// `SN17_REQUIRE_WGPU=1` (set by `.ci/run`), where a missing adapter fails the test: CI must
+/// really render on lavapipe, not pass by skipping.
 pub fn wgpu() -> Option<&'static WgpuRenderer> {
     static R: OnceLock<Option<WgpuRenderer>> = OnceLock::new();
     R.get_or_init(|| match WgpuRenderer::new(true) {
         Ok(r) => Some(r),
+        Err(e) if wgpu_required() => panic!(
+            "SN17_REQUIRE_WGPU=1 but no wgpu adapter: {e}; install mesa-vulkan-drivers \
+             (lavapipe) and libvulkan1, and set XDG_RUNTIME_DIR"
+        ),
         Err(e) => {
             eprintln!("SKIP: no wgpu adapter ({e}); CI installs mesa-vulkan-drivers (lavapipe)");
             None
         }
     })
     .as_ref()
+}
+
+/// Whether the environment demands a wgpu adapter (`SN17_REQUIRE_WGPU=1`).
+pub fn wgpu_required() -> bool {
+    std::env::var("SN17_REQUIRE_WGPU").is_ok_and(|v| v == "1")
 }
 
 #[allow(unused_imports)]

@@ -90,10 +90,10 @@ pub fn plan(
         .iter()
         .find(|hk| !rejected(hk) && !inp.matches.has(LEADER, hk))
     {
-        let timeline = derive(inp, requests);
+        let timeline = derive(inp);
         return done(Work::Qualify { hotkey: hk.clone() }, false, false, timeline);
     }
-    let timeline = derive(inp, requests);
+    let timeline = derive(inp);
     let requests_changed = requests.sync(&timeline);
     let verdicts_changed = publish_verdicts(requests, &timeline, verdicts);
     let work = if timeline.is_finalized() {
@@ -123,14 +123,13 @@ pub fn plan(
     done(work, requests_changed, verdicts_changed, timeline)
 }
 
-fn derive(inp: &RoundInputs<'_>, requests: &AuditRequests) -> Timeline {
+fn derive(inp: &RoundInputs<'_>) -> Timeline {
     Timeline::derive(&TimelineInputs {
         hotkeys: inp.hotkeys,
         win_margin: inp.win_margin,
         audit_repeats: inp.audit_repeats,
         matches: inp.matches,
         audits: inp.audits,
-        audit_requests: requests,
         reports: inp.reports,
         source_audits: inp.source_audits,
     })

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::audit::{defender_audit_key, submitted_audit_key, AuditRequests};
+use super::audit::{defender_audit_key, submitted_audit_key};
 use super::fmt::py_signed_percent;
 use super::matches::{qualifies, MatchMatrix};
 use super::LEADER;
@@ -71,7 +71,6 @@ pub struct TimelineInputs<'a> {
     pub audit_repeats: u32,
     pub matches: &'a MatchMatrix,
     pub audits: &'a MatchMatrix,
-    pub audit_requests: &'a AuditRequests,
     pub reports: &'a BTreeMap<String, GenerationReport>,
     pub source_audits: &'a BTreeMap<String, SourceAudit>,
 }
@@ -79,33 +78,40 @@ pub struct TimelineInputs<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timeline {
     pub entries: Vec<TimelineEntry>,
+    /// Hotkeys, in reveal order, still waiting for their qualification match (rejected ones never qualify and
+    /// are not listed). The round is not finalized while any is left.
+    #[serde(default)]
+    pub unqualified_pending: Vec<String>,
 }
 
 impl Timeline {
-    /// Non-qualified hotkeys (no leader match yet, or a leader margin under W) are not part of the timeline.
+    /// Non-qualified hotkeys (no leader match yet, or a leader margin under W) are not part of the timeline;
+    /// those without a leader match that are not rejected out of band are listed as unqualified pending.
     pub fn derive(inp: &TimelineInputs<'_>) -> Self {
         let w = inp.win_margin;
         let mut entries = Vec::new();
+        let mut unqualified_pending = Vec::new();
         let mut defender = LEADER.to_string();
         let mut defender_verified = true;
         for hotkey in inp.hotkeys {
+            let out_of_band = report_rejection(inp.reports.get(hotkey))
+                .or_else(|| source_rejection(inp.source_audits.get(hotkey)));
             match inp.matches.get(LEADER, hotkey) {
                 Some(q) if qualifies(q, w) => {}
+                // Rejected hotkeys are never asked to qualify (competition.md §7.7.1).
+                None if out_of_band.is_none() => {
+                    unqualified_pending.push(hotkey.clone());
+                    continue;
+                }
                 _ => continue,
             }
-            let mut reason = report_rejection(inp.reports.get(hotkey))
-                .or_else(|| source_rejection(inp.source_audits.get(hotkey)))
+            let mut reason = out_of_band
                 .or_else(|| submitted_audit_rejection(hotkey, inp.audits, inp.audit_repeats, w));
             if reason.is_none() && defender_verified {
-                if let Some(req) = inp.audit_requests.get(hotkey) {
-                    reason = defender_audit_rejection(
-                        hotkey,
-                        &req.latest_defender,
-                        inp.audits,
-                        inp.audit_repeats,
-                        w,
-                    );
-                }
+                // Keyed by the *current* defender, not a request's possibly stale `latest_defender`: rows
+                // against a since-rejected defender stay in the matrix as history and must not count.
+                reason =
+                    defender_audit_rejection(hotkey, &defender, inp.audits, inp.audit_repeats, w);
             }
             let entry = |status, margin, verified, reason| TimelineEntry {
                 hotkey: hotkey.clone(),
@@ -137,7 +143,10 @@ impl Timeline {
             defender = hotkey.clone();
             defender_verified = verified;
         }
-        Self { entries }
+        Self {
+            entries,
+            unqualified_pending,
+        }
     }
 
     /// The last winner, else `leader`.
@@ -149,13 +158,14 @@ impl Timeline {
             .map_or(LEADER, |e| e.hotkey.as_str())
     }
 
-    /// No entry is pending and every winner is verified.
+    /// Every hotkey has its qualification match, no entry is pending and every winner is verified.
     pub fn is_finalized(&self) -> bool {
-        self.entries.iter().all(|e| match e.status {
-            EntryStatus::Pending => false,
-            EntryStatus::Won => e.verified,
-            _ => true,
-        })
+        self.unqualified_pending.is_empty()
+            && self.entries.iter().all(|e| match e.status {
+                EntryStatus::Pending => false,
+                EntryStatus::Won => e.verified,
+                _ => true,
+            })
     }
 
     /// The first pending entry's (defender, challenger).
@@ -291,4 +301,39 @@ pub fn all_audits_pass(
         let d = audits.get(&defender_audit_key(defender, r), hotkey);
         matches!((s, d), (Some(s), Some(d)) if s >= -w && d >= w)
     })
+}
+
+/// One challenge of Competition 0's sequential rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequentialStep {
+    pub hotkey: String,
+    pub defender: String,
+    pub margin: Option<f64>,
+    pub challenger_wins: bool,
+}
+
+/// Competition 0 (`judge_progress.json` rounds): each challenger, in order, plays the defender of the moment
+/// and takes its place with a margin of at least W; `margin_of(hotkey)` is `None` when it has no match.
+/// Returns the steps and the final defender.
+pub fn sequential(
+    order: &[String],
+    win_margin: f64,
+    margin_of: impl Fn(&str) -> Option<f64>,
+) -> (Vec<SequentialStep>, String) {
+    let mut defender = LEADER.to_string();
+    let mut steps = Vec::new();
+    for hk in order {
+        let margin = margin_of(hk);
+        let wins = margin.is_some_and(|m| qualifies(m, win_margin));
+        steps.push(SequentialStep {
+            hotkey: hk.clone(),
+            defender: defender.clone(),
+            margin,
+            challenger_wins: wins,
+        });
+        if wins {
+            defender = hk.clone();
+        }
+    }
+    (steps, defender)
 }

@@ -470,3 +470,73 @@ async fn text_prompts_stand_in_for_the_reference_image() {
     assert_eq!(r.images().len(), 2);
     assert!(r.parts()[1].1.contains("a red wooden chair"));
 }
+
+#[tokio::test]
+async fn checklist_verify_failure_abstains_and_the_duel_goes_on() {
+    // S1 ties; the decompose works but every verify answer is garbage: checklists have no fallback, so after 5
+    // attempts per side the checklist abstains (verify_failed) and the duel continues to a draw.
+    let s = setup(Opinion::default(), [128, 128, 128], (None, None), |req| {
+        (req.label() == "s2cl_verify").then(|| Reply::content("no idea"))
+    })
+    .await;
+    let out = s.judge.judge(input(&s)).await.unwrap();
+    assert_eq!(out.winner, DuelWinner::Draw);
+    let d = out.detail.unwrap();
+    match &d.s2.as_ref().unwrap().checklist {
+        ChecklistDetail::VerifyFailed {
+            verify_failed,
+            score_a,
+            score_b,
+            gap,
+            choice,
+            ..
+        } => {
+            assert!(*verify_failed);
+            assert_eq!((*score_a, *score_b, *gap), (0, 0, 0));
+            assert_eq!(*choice, Choice::Draw);
+        }
+        other => panic!("{other:?}"),
+    }
+    let s2 = serde_json::to_value(&d.s2).unwrap();
+    assert_eq!(s2["checklist"]["verify_failed"], true, "{s2}");
+    let reqs = s.server.requests();
+    let verifies: Vec<&RecordedRequest> =
+        reqs.iter().filter(|r| r.label() == "s2cl_verify").collect();
+    assert_eq!(verifies.len(), 10, "5 attempts for each side");
+    let mut seeds: Vec<u64> = verifies.iter().filter_map(|r| r.seed()).collect();
+    seeds.sort_unstable();
+    assert_eq!(
+        seeds[0],
+        SEED + 200,
+        "side A verifies from base s+100; attempt 0 sends base + 100"
+    );
+    assert_eq!(s.judge.vlm().metrics().snapshot().ask_failures, 1);
+}
+
+#[tokio::test]
+async fn missing_gray_renders_skip_the_gray_rescue() {
+    // The same pale renders that make S3 fire, but neither bundle has gray PNGs: the gate cannot run, S3 reports
+    // that it did not fire, and no gray question is asked.
+    let mut s = setup(Opinion::default(), [225, 225, 220], (None, None), |_| None).await;
+    let strip = |b: &ViewBundle| {
+        ViewBundle::new(
+            View::WHITE.map(|v| b.white(v).clone()),
+            Default::default(),
+            b.grid().clone(),
+            None,
+        )
+    };
+    s.a = strip(&s.a);
+    s.b = strip(&s.b);
+    assert!(s.a.gray(View::FrontLeft).is_none());
+    let out = s.judge.judge(input(&s)).await.unwrap();
+    assert_eq!(out.winner, DuelWinner::Draw);
+    let d = out.detail.unwrap();
+    assert_eq!(d.s3.map(|x| (x.fired, x.choice)), Some((false, None)));
+    assert!(
+        !labels(&s.server.requests())
+            .iter()
+            .any(|l| l.starts_with("s3_gray")),
+        "no gray question without gray renders"
+    );
+}

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use sn17_judge::rules::timeline::TimelineInputs;
 use sn17_judge::rules::{
-    margin, plan, AuditDuel, AuditKind, AuditRequest, AuditRequests, EntryStatus, GenerationAudits,
-    GenerationReport, MatchMatrix, ReportOutcome, RoundInputs, SourceAudit, SourceVerdict,
-    Timeline, Work, LEADER,
+    margin, plan, sequential, AuditDuel, AuditKind, AuditRequest, AuditRequests, EntryStatus,
+    GenerationAudits, GenerationReport, MatchMatrix, ReportOutcome, RoundInputs, SourceAudit,
+    SourceVerdict, Timeline, Work, LEADER,
 };
 
 const W: f64 = 0.05;
@@ -62,7 +62,6 @@ impl Round {
             audit_repeats: 3,
             matches: &self.matches,
             audits: &self.audits,
-            audit_requests: &self.requests,
             reports: &self.reports,
             source_audits: &self.sources,
         })
@@ -461,4 +460,104 @@ fn a_whole_round_replays_to_the_same_winner() {
     );
     // Replaying from scratch gives the same log and verdicts.
     assert_eq!(run(), (log, verdicts, requests));
+}
+
+#[test]
+fn the_defender_audit_is_keyed_on_the_current_defender_not_a_stale_request() {
+    // b's request still names a (it beat a once), but a has since been rejected: b's defender is now the
+    // leader, so the `a_1` row is history and only `leader_1` counts.
+    let mut r = Round::new(&["a", "b"]);
+    r.matches.add(LEADER, "a", 0.2);
+    r.matches.add(LEADER, "b", 0.2);
+    r.matches.add("a", "b", 0.1);
+    r.requests.add(AuditRequest {
+        hotkey: hk("b"),
+        latest_defender: hk("a"),
+    });
+    r.audits.add("submitted_1", "a", -0.5);
+    r.audits.add("a_1", "b", -0.3);
+    let t = r.timeline();
+    assert_eq!(
+        status(&t),
+        [
+            (hk("a"), EntryStatus::Rejected),
+            (hk("b"), EntryStatus::Won)
+        ]
+    );
+    assert_eq!(t.entries[1].defender, LEADER);
+    assert_eq!(t.winner(), "b", "the stale a_1 row must not reject b");
+    r.audits.add("leader_1", "b", 0.01);
+    let t = r.timeline();
+    assert_eq!(
+        t.entries[1].reason.as_deref(),
+        Some("leader vs generated #1: +1.00%")
+    );
+    assert_eq!(t.winner(), LEADER);
+    // The next tick heals the request to the current defender.
+    let mut r2 = Round::new(&["a", "b"]);
+    r2.matches = r.matches.clone();
+    r2.audits.add("submitted_1", "a", -0.5);
+    r2.requests.add(AuditRequest {
+        hotkey: hk("b"),
+        latest_defender: hk("a"),
+    });
+    let p = r2.tick();
+    assert!(p.requests_changed);
+    assert_eq!(
+        r2.requests.get("b").map(|q| q.latest_defender.as_str()),
+        Some(LEADER)
+    );
+}
+
+#[test]
+fn unqualified_hotkeys_keep_the_round_open_unless_rejected_out_of_band() {
+    let mut r = Round::new(&["a", "z", "x"]);
+    r.matches.add(LEADER, "a", 0.2);
+    for h in ["a", "z", "x"] {
+        r.sources.insert(hk(h), passed());
+    }
+    r.reports
+        .insert(hk("a"), report(ReportOutcome::Completed, &[1, 2, 3], ""));
+    for rep in 1..=3 {
+        r.audits.add(format!("submitted_{rep}"), "a", 0.0);
+        r.audits.add(format!("leader_{rep}"), "a", 0.1);
+    }
+    r.reports.insert(
+        hk("x"),
+        report(
+            ReportOutcome::Rejected,
+            &[],
+            "Failed to build a docker image",
+        ),
+    );
+    let t = r.timeline();
+    assert_eq!(
+        t.unqualified_pending,
+        [hk("z")],
+        "x is rejected: it never qualifies"
+    );
+    assert!(!t.is_finalized(), "z has not played the leader yet");
+    assert_eq!(r.tick().work, Work::Qualify { hotkey: hk("z") });
+    r.matches.add(LEADER, "z", 0.0);
+    let t = r.timeline();
+    assert!(t.unqualified_pending.is_empty());
+    assert!(t.is_finalized());
+    assert_eq!(t.winner(), "a");
+}
+
+#[test]
+fn competition_0_challenges_sequentially_with_ties_for_the_challenger() {
+    let order: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| hk(s)).collect();
+    let margins = |h: &str| match h {
+        "a" => Some(0.0),
+        "b" => Some(W),
+        "c" => Some(-0.5),
+        "d" => Some(margin(9, 128)),
+        _ => None,
+    };
+    let (steps, winner) = sequential(&order, W, margins);
+    assert_eq!(winner, "d");
+    let defenders: Vec<&str> = steps.iter().map(|s| s.defender.as_str()).collect();
+    assert_eq!(defenders, [LEADER, LEADER, "b", "b"]);
+    assert!(steps[1].challenger_wins, "exactly W takes the lead");
 }

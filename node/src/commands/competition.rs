@@ -14,7 +14,9 @@ use sn17_storage::state_repo::{
 use crate::cli::GlobalArgs;
 use crate::engine::chain_view::{ChainView, SubtensorView};
 use crate::engine::download::{run_downloads, BlobStore, DownloadConfig, DownloadTask, Fetcher};
-use crate::engine::round::{EngineConfig, ExternalJudge, RoundEngine, Step, SystemClock};
+use crate::engine::round::{
+    DrandPolicy, EngineConfig, ExternalJudge, RoundEngine, SeedPolicy, Step, SystemClock,
+};
 use crate::engine::{leader, prompts, replay, simulate, submissions};
 use crate::output;
 
@@ -36,16 +38,20 @@ pub enum CompetitionCommand {
         carryover: usize,
     },
     /// The verifiable drand seed of a round (see the derivation in the README): the first drand
-    /// quicknet round after the timestamp of the round's latest_reveal_block.
+    /// quicknet round after the timestamp of the round's latest_reveal_block, BLS-verified.
     Seed {
         /// The round number.
         #[arg(long)]
         round: u64,
-        /// Unix time (seconds) of block latest_reveal_block (Timestamp.Now at that block).
+        /// Unix time (seconds) of block latest_reveal_block (Timestamp.Now at that block);
+        /// without it, read from the chain at the block --state-repo's schedule names.
+        #[arg(long, required_unless_present = "state_repo")]
+        block_time: Option<u64>,
+        /// A state repository checkout holding rounds/ROUND/schedule.json.
         #[arg(long)]
-        block_time: u64,
+        state_repo: Option<PathBuf>,
         /// drand HTTP API.
-        #[arg(long, default_value = "https://api.drand.sh")]
+        #[arg(long, default_value = crate::engine::seed::DEFAULT_DRAND_URL)]
         drand_url: String,
     },
     /// Recompute a state repository's seeds' prompts, winners, leader transitions and weights,
@@ -141,6 +147,12 @@ pub enum CompetitionCommand {
         /// Write `paused` instead of the next stage.
         #[arg(long)]
         pause_on_stage_end: bool,
+        /// How the round seed is drawn: `csprng` (404's) or `drand` (verifiable; see README).
+        #[arg(long, value_enum, default_value = "csprng")]
+        seed: SeedChoice,
+        /// drand HTTP API for `--seed drand`.
+        #[arg(long, default_value = crate::engine::seed::DEFAULT_DRAND_URL)]
+        drand_url: String,
         /// Stop after this many steps (for scripts).
         #[arg(long)]
         max_steps: Option<u32>,
@@ -178,6 +190,26 @@ pub enum CompetitionCommand {
     },
 }
 
+/// `sn17 competition run --seed`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedChoice {
+    Csprng,
+    Drand,
+}
+
+impl SeedChoice {
+    /// The engine's policy for this choice (`drand_url` only matters for `Drand`).
+    pub fn policy(self, drand_url: &str, netuid: u16) -> SeedPolicy {
+        match self {
+            SeedChoice::Csprng => SeedPolicy::Csprng,
+            SeedChoice::Drand => SeedPolicy::Drand(DrandPolicy {
+                url: drand_url.to_string(),
+                netuid,
+            }),
+        }
+    }
+}
+
 pub async fn run(g: &GlobalArgs, cmd: CompetitionCommand) -> anyhow::Result<()> {
     match cmd {
         CompetitionCommand::Prompts {
@@ -203,25 +235,34 @@ pub async fn run(g: &GlobalArgs, cmd: CompetitionCommand) -> anyhow::Result<()> 
         CompetitionCommand::Seed {
             round,
             block_time,
+            state_repo,
             drand_url,
         } => {
-            use crate::engine::seed;
-            let drand_round = seed::drand_round_after(&seed::QUICKNET, block_time);
+            let (block, time_ms) = match (block_time, state_repo) {
+                (Some(t), _) => (0, t.saturating_mul(1000)),
+                (None, Some(dir)) => {
+                    let s: sn17_storage::state_repo::Schedule = sn17_storage::state_repo::read(
+                        &DirSource::new(&dir),
+                        &layout::round_file(round, layout::SCHEDULE),
+                    )?
+                    .with_context(|| format!("round {round} has no schedule.json"))?;
+                    let view = SubtensorView {
+                        client: g.connect().await?,
+                        netuid: g.netuid,
+                    };
+                    let b = s.latest_reveal_block;
+                    (b, view.block_timestamp(b).await?)
+                }
+                (None, None) => anyhow::bail!("give --block-time or --state-repo"),
+            };
             let client = reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()?;
-            let randomness =
-                seed::fetch_beacon(&client, &drand_url, &seed::QUICKNET, drand_round).await?;
-            let value = seed::derive_seed(g.netuid, round, drand_round, &randomness);
-            output::json(&serde_json::json!({
-                "netuid": g.netuid,
-                "round": round,
-                "block_time": block_time,
-                "drand_chain": seed::QUICKNET.hash,
-                "drand_round": drand_round,
-                "randomness": hex::encode(randomness),
-                "seed": value,
-            }))
+            let drawn = crate::engine::seed::drand_seed(
+                &client, &drand_url, g.netuid, round, block, time_ms,
+            )
+            .await?;
+            output::json(&drawn)
         }
         CompetitionCommand::Replay { state_repo, round } => {
             let report = replay::replay(&DirSource::new(&state_repo), round)?;
@@ -271,18 +312,16 @@ pub async fn run(g: &GlobalArgs, cmd: CompetitionCommand) -> anyhow::Result<()> 
             branch,
             db,
             pause_on_stage_end,
+            seed,
+            drand_url,
             max_steps,
         } => {
-            run_cmd(
-                g,
-                state_repo,
-                remote,
-                branch,
-                db,
+            let cfg = EngineConfig {
                 pause_on_stage_end,
-                max_steps,
-            )
-            .await
+                seed: seed.policy(&drand_url, g.netuid),
+                ..EngineConfig::default()
+            };
+            run_cmd(g, state_repo, remote, branch, db, cfg, max_steps).await
         }
         CompetitionCommand::ServeCdn { port } => {
             let cdn = crate::engine::download::local_cdn::LocalCdn::start(port).await?;
@@ -307,6 +346,7 @@ pub async fn run(g: &GlobalArgs, cmd: CompetitionCommand) -> anyhow::Result<()> 
                 cdn,
                 miners,
                 remote,
+                pause_on_stage_end: false,
             })
             .await?;
             output::json(&report)
@@ -518,7 +558,7 @@ async fn run_cmd(
     remote: Option<String>,
     branch: String,
     db: Option<PathBuf>,
-    pause_on_stage_end: bool,
+    cfg: EngineConfig,
     max_steps: Option<u32>,
 ) -> anyhow::Result<()> {
     let db_path = db.unwrap_or_else(super::db::default_db_path);
@@ -549,10 +589,7 @@ async fn run_cmd(
         fetcher: Fetcher::new(DownloadConfig::default())?,
         blobs: Some(BlobStore::new(db_path.with_file_name("blobs"))),
         clock: Box::new(SystemClock),
-        cfg: EngineConfig {
-            pause_on_stage_end,
-            ..EngineConfig::default()
-        },
+        cfg,
     };
     let mut steps = 0u32;
     loop {
@@ -571,7 +608,11 @@ async fn run_cmd(
         }
         let wait = match &step {
             Step::Advanced { .. } => continue,
-            Step::Idle { .. } => return Ok(()),
+            Step::Idle { .. } => {
+                // Push whatever an earlier, interrupted run committed but did not push.
+                engine.repo.flush()?;
+                return Ok(());
+            }
             // 404's services sleep clamp(ETA − now, 120 s, 1800 s).
             Step::Wait {
                 until_block: Some(b),
@@ -628,6 +669,8 @@ async fn bench_download(
         "files": summary.ok,
         "failed": summary.failed,
         "bytes": summary.bytes,
+        // Body bytes taken off the wire, failed and retried fetches included.
+        "bytes_received": fetcher.bytes_received(),
         "seconds": secs,
         "files_per_second": summary.ok as f64 / secs,
         "mib_per_second": summary.bytes as f64 / 1048576.0 / secs,

@@ -62,6 +62,12 @@ pub struct DuelArgs {
     /// Skip the informational explain call (detail.issues).
     #[arg(long)]
     pub no_explain: bool,
+    /// Side of the views when a side is an asset file rendered now (default: the judge rig's 1024).
+    #[arg(long = "view-size")]
+    pub view_size: Option<u32>,
+    /// Renderer for asset sides: auto, cpu, wgpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub backend: String,
 }
 
 #[derive(Args, Debug)]
@@ -116,9 +122,13 @@ async fn duel(g: &GlobalArgs, a: DuelArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let backend: sn17_gpu::Backend = a
+        .backend
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--backend: {e}"))?;
     let mut sides = Vec::new();
     for path in [&a.left, &a.right] {
-        let mut bundle = load_side(path, &limits).await?;
+        let mut bundle = load_side(path, &limits, backend, a.view_size).await?;
         if let (Some(b), Some(e), Some(img)) = (&mut bundle, &embedder, prompt.image()) {
             if b.embeddings().is_none() {
                 let (e, img, b2) = (e.clone(), img.clone(), b.clone());
@@ -183,10 +193,16 @@ async fn duel(g: &GlobalArgs, a: DuelArgs) -> anyhow::Result<()> {
 
 /// A side: a bundle folder, or an asset file (GLB, PLY, SPZ) rendered now with the judge rig. `None` (the side
 /// loses the prompt) when it cannot be used.
-async fn load_side(path: &Path, limits: &ImageLimits) -> anyhow::Result<Option<ViewBundle>> {
+async fn load_side(
+    path: &Path,
+    limits: &ImageLimits,
+    backend: sn17_gpu::Backend,
+    view_size: Option<u32>,
+) -> anyhow::Result<Option<ViewBundle>> {
     if path.is_file() {
         let p = path.to_path_buf();
-        let rendered = tokio::task::spawn_blocking(move || render_asset(&p)).await?;
+        let rendered =
+            tokio::task::spawn_blocking(move || render_asset(&p, backend, view_size)).await?;
         return match rendered {
             Ok(b) => Ok(Some(b)),
             Err(e) => {
@@ -208,11 +224,32 @@ async fn load_side(path: &Path, limits: &ImageLimits) -> anyhow::Result<Option<V
 }
 
 /// Renders an asset with the judge rig (8 white views, 4 gray, the studio grid) into an in-memory bundle.
-fn render_asset(path: &Path) -> anyhow::Result<ViewBundle> {
+fn render_asset(
+    path: &Path,
+    backend: sn17_gpu::Backend,
+    view_size: Option<u32>,
+) -> anyhow::Result<ViewBundle> {
     let (asset, _format) = sn17_gpu::load_path(path, &sn17_gpu::LoadOptions::default())?;
-    let rig = sn17_gpu::rig::preset("judge")?;
-    let renderer = sn17_gpu::create_renderer(sn17_gpu::Backend::Auto)?;
+    let rig = judge_rig(view_size)?;
+    let renderer = sn17_gpu::create_renderer(backend)?;
     render_bundle(&path.display().to_string(), &asset, &rig, &*renderer)
+}
+
+/// The judge rig, every view (and the grid's own views) at `view_size` when given.
+pub(crate) fn judge_rig(view_size: Option<u32>) -> anyhow::Result<sn17_gpu::Rig> {
+    let mut rig = sn17_gpu::rig::preset("judge")?;
+    if let Some(size) = view_size {
+        anyhow::ensure!(size > 0, "the view size must be positive");
+        for v in rig.views.iter_mut() {
+            v.size = size;
+        }
+        if let sn17_gpu::rig::GridSource::Extra(extra) = &mut rig.grid.source {
+            for v in extra.iter_mut() {
+                v.size = size;
+            }
+        }
+    }
+    Ok(rig)
 }
 
 /// Renders an asset with a judge-bundle rig (8 white views, 4 gray, the grid) into a view bundle.

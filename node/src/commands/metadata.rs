@@ -12,10 +12,20 @@ pub async fn run(g: &GlobalArgs, cmd: MetadataCommand) -> anyhow::Result<()> {
             let rpc = sn17_chain::rpc::Rpc::connect(&url, &Default::default()).await?;
             let bytes = sn17_chain::metadata_cache::fetch(&rpc, None).await?;
             // Check it decodes before writing, so a broken reply never lands in a file.
-            decode_metadata_full(&bytes).context("the node's metadata does not decode")?;
+            let decoded =
+                decode_metadata_full(&bytes).context("the node's metadata does not decode")?;
             let tmp = out.with_extension("partial");
             std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
             std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
+            if g.json {
+                return output::json(&serde_json::json!({
+                    "url": url,
+                    "out": out.display().to_string(),
+                    "bytes": bytes.len(),
+                    "metadata_version": decoded.version,
+                    "spec": decoded.spec,
+                }));
+            }
             println!(
                 "saved {} bytes of metadata to {}",
                 bytes.len(),

@@ -37,6 +37,9 @@ pub trait ChainView {
         at: ChainHead,
         coldkeys: &[String],
     ) -> impl Future<Output = Result<Option<HashMap<String, f64>>, EngineError>> + Send;
+    /// `Timestamp.Now` (unix milliseconds) of block `number`, for the drand seed.
+    fn block_timestamp(&self, number: u64)
+        -> impl Future<Output = Result<u64, EngineError>> + Send;
 }
 
 /// [`ChainView`] over a live Subtensor connection.
@@ -151,5 +154,19 @@ impl ChainView for SubtensorView {
             out.insert(ck.clone(), lock.map_or(0.0, |l| l.locked_alpha()));
         }
         Ok(Some(out))
+    }
+
+    async fn block_timestamp(&self, number: u64) -> Result<u64, EngineError> {
+        let hash = self
+            .client
+            .rpc()
+            .block_hash(Some(number))
+            .await?
+            .ok_or_else(|| EngineError::Chain(format!("block {number} is not known")))?;
+        self.client
+            .storage_at(Head { hash, number })
+            .get::<u64>("Timestamp", "Now", &[])
+            .await?
+            .ok_or_else(|| EngineError::Chain(format!("block {number} has no Timestamp.Now")))
     }
 }

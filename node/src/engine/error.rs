@@ -11,8 +11,8 @@ pub enum EngineError {
     State(String),
     #[error("HTTP client: {0}")]
     Http(String),
-    #[error("drand: {0}")]
-    Drand(String),
+    #[error(transparent)]
+    Drand(#[from] super::seed::DrandError),
     #[error("I/O on {path}: {source}")]
     Io {
         path: std::path::PathBuf,

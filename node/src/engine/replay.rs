@@ -23,28 +23,35 @@ use super::EngineError;
 /// A known reason a stored value differs from the recomputed one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Explanation {
-    /// Where it is documented.
+    /// Where it is documented (or, for an undocumented edit, the evidence).
     pub source: &'static str,
     pub text: &'static str,
+    /// `false`: no section of competition.md (§13.3 included) documents it; the stored file
+    /// was edited by hand.
+    pub documented: bool,
 }
 
 const UNROUNDED_WEIGHT: Explanation = Explanation {
     source: "competition.md §2.1, §13.3.6",
     text: "written by an older round-manager that did not round weights to 10 decimals",
+    documented: true,
 };
 const HAND_MADE_R0: Explanation = Explanation {
     source: "competition.md §1.4",
     text: "round 0's schedule was made by hand",
+    documented: true,
 };
 const NO_WINNER_FILE: Explanation = Explanation {
     source: "competition.md §13.3.1",
     text: "a round without submissions gets no winner.json; replay treats it as a defence",
+    documented: true,
 };
 const HAND_SET_WEIGHT: Explanation = Explanation {
-    source: "not in competition.md (404 state repository edit)",
-    text:
-        "a new leader's weight differs from the 1.0 the round-manager writes (§9.1): set by hand \
-           (the file also ends with a newline, which 404's JSON writer never emits)",
+    source: "undocumented: no section of competition.md (§13.3 included) describes it",
+    text: "hand edit of the stored leader.json: this new leader entry's weight is not the 1.0 \
+           the round-manager writes (§9.1); the file also ends with a newline, which 404's JSON \
+           writer never emits",
+    documented: false,
 };
 
 /// One difference between what is stored and what the rules give.
@@ -584,10 +591,10 @@ fn round_result(
                 .collect(),
         };
         let t = timeline::derive(&inputs, matrix, &audits);
-        if !t.finalized && winner_file.is_some() {
+        if !t.is_finalized() && winner_file.is_some() {
             cx.notes.push(format!("round {n}: the timeline is not finalized from the stored files, yet winner.json exists"));
         }
-        Some(t.winner)
+        Some(t.winner().to_string())
     } else if progress.is_some() || !order.is_empty() {
         // Competition 0: duels.json per challenger, sequential challenges.
         let mut reports = std::collections::HashMap::new();
@@ -860,12 +867,18 @@ pub fn render(report: &ReplayReport) -> String {
             python_repr(w.owner_weight)
         ));
     }
-    let explained = report.differences.len() - report.unexplained();
+    let hand_edits = report
+        .differences
+        .iter()
+        .filter(|d| d.explained_by.as_ref().is_some_and(|e| !e.documented))
+        .count();
+    let documented = report.differences.len() - report.unexplained() - hand_edits;
     out.push_str(&format!(
-        "{} checks, {} differences ({} explained, {} unexplained), {:.3} s\n",
+        "{} checks, {} differences ({} documented 404 bugs, {} undocumented hand edits, {} unexplained), {:.3} s\n",
         report.checks,
         report.differences.len(),
-        explained,
+        documented,
+        hand_edits,
         report.unexplained(),
         report.elapsed.as_secs_f64()
     ));
@@ -876,7 +889,13 @@ pub fn render(report: &ReplayReport) -> String {
             d.file, d.what, d.expected, d.found
         ));
         match &d.explained_by {
-            Some(e) => out.push_str(&format!("\n    EXPLAINED ({}): {}\n", e.source, e.text)),
+            Some(e) if e.documented => {
+                out.push_str(&format!("\n    EXPLAINED ({}): {}\n", e.source, e.text))
+            }
+            Some(e) => out.push_str(&format!(
+                "\n    UNDOCUMENTED HAND EDIT ({}): {}\n",
+                e.source, e.text
+            )),
             None => out.push_str("\n    UNEXPLAINED\n"),
         }
     }

@@ -37,6 +37,23 @@ pub enum SeedPolicy {
     Csprng,
     /// SHA-256 of `label` and the round (simulations and tests, where runs must repeat).
     Derived(String),
+    /// The verifiable seed of a public drand quicknet beacon fixed by the schedule (see
+    /// [`seed`](super::seed) for the derivation).
+    Drand(DrandPolicy),
+}
+
+/// Where `SeedPolicy::Drand` reads beacons, and the netuid the seed is bound to.
+#[derive(Debug, Clone)]
+pub struct DrandPolicy {
+    /// A drand HTTP API (default [`seed::DEFAULT_DRAND_URL`]).
+    pub url: String,
+    pub netuid: u16,
+}
+
+/// A drawn seed, or why it must wait.
+enum Drawn {
+    Seed(u32, Option<ChainSnapshotRecord>),
+    NotYet(String),
 }
 
 /// Engine settings.
@@ -98,6 +115,10 @@ pub struct DuelOutcome {
     /// (hotkey, latest defender) of every audit, for `require_audit.json`.
     pub audit_requests: Vec<(String, String)>,
     pub winner: String,
+    /// 404's match reports (`rounds/N/<right>/{duels|audit}_*.json`) as (state-repo path, report).
+    pub reports: Vec<(String, sn17_storage::state_repo::MatchReport)>,
+    /// `generation_reports.json`: each audited submission's regeneration on its pod.
+    pub generation_reports: Vec<sn17_storage::state_repo::GenerationReport>,
 }
 
 fn rows(matrix: &MatchMatrix) -> Vec<(String, String, f64)> {
@@ -121,6 +142,8 @@ impl DuelOutcome {
                 .collect(),
             audit_requests: s.audit_requests,
             winner: s.winner,
+            reports: Vec::new(),
+            generation_reports: Vec::new(),
         }
     }
 }
@@ -209,11 +232,17 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
                 stage: "finished".into(),
                 reason: "the competition is over".into(),
             }),
-            Stage::Paused => Ok(Step::Idle {
-                round,
-                stage: "paused".into(),
-                reason: "paused: edit state.json to resume".into(),
-            }),
+            Stage::Paused => {
+                let resume = self
+                    .store
+                    .get::<RoundRecord>(&keys::round(round))?
+                    .map_or_else(|| "the next stage".to_string(), |r| r.stage);
+                Ok(Step::Idle {
+                    round,
+                    stage: "paused".into(),
+                    reason: format!("paused: set state.json's stage to {resume} to resume"),
+                })
+            }
             Stage::Other(s) => Ok(Step::Idle {
                 round,
                 stage: s.clone(),
@@ -252,6 +281,8 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         self.apply_outbox()
     }
 
+    /// The stage `state.json` gets. When pausing, the round record still names the stage the
+    /// round was going to (`paused` is left by editing `state.json` back to it).
     fn next(&self, stage: Stage) -> Stage {
         if self.cfg.pause_on_stage_end {
             Stage::Paused
@@ -284,17 +315,56 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         format_datetime(now + (target as i64 - head as i64) * BLOCK_SECS * 1_000_000)
     }
 
-    fn draw_seed(&self, round: u64) -> u32 {
-        match &self.cfg.seed {
-            SeedPolicy::Csprng => seed::random_seed(),
+    /// Draws the round's seed. A drand seed also yields the record an auditor checks it with.
+    async fn draw_seed(&self, round: u64, schedule: &Schedule) -> Result<Drawn, EngineError> {
+        let policy = match &self.cfg.seed {
+            SeedPolicy::Csprng => return Ok(Drawn::Seed(seed::random_seed(), None)),
             SeedPolicy::Derived(label) => {
                 let d = Sha256::new()
                     .chain_update(label.as_bytes())
                     .chain_update(round.to_be_bytes())
                     .finalize();
-                u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+                return Ok(Drawn::Seed(
+                    u32::from_be_bytes([d[0], d[1], d[2], d[3]]),
+                    None,
+                ));
             }
-        }
+            SeedPolicy::Drand(p) => p,
+        };
+        let block = schedule.latest_reveal_block;
+        let time_ms = self.chain.block_timestamp(block).await?;
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| EngineError::Http(e.to_string()))?;
+        let drawn = match seed::drand_seed(
+            &client,
+            &policy.url,
+            policy.netuid,
+            round,
+            block,
+            time_ms,
+        )
+        .await
+        {
+            Ok(d) => d,
+            Err(e @ seed::DrandError::NotYetPublished { .. }) => {
+                return Ok(Drawn::NotYet(e.to_string()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tracing::info!(
+            drand_round = drawn.drand_round,
+            seed = drawn.seed,
+            "drand seed"
+        );
+        let record = ChainSnapshotRecord {
+            block,
+            block_hash: String::new(),
+            kind: format!("round_{round}_drand_seed"),
+            data: serde_json::to_value(&drawn).map_err(st)?,
+        };
+        Ok(Drawn::Seed(drawn.seed, Some(record)))
     }
 
     async fn open(&mut self, round: u64) -> Result<Step, EngineError> {
@@ -316,6 +386,8 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         }
         let config = self.config()?;
         let (earliest, latest) = (schedule.earliest_reveal_block, schedule.latest_reveal_block);
+        // The seed is drawn only after `kept` is known, but before anything is written, so a
+        // beacon that is not out yet leaves the round untouched.
         let revealed = self.chain.revealed(head).await?;
         let coldkey_of = self.chain.coldkeys(head).await?;
         let (subs, mut rejected) = submissions::collect(&revealed, earliest, latest);
@@ -333,6 +405,21 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             self.cfg.required_lock_alpha,
         );
         rejected.extend(dropped);
+        let drawn = if kept.is_empty() {
+            None
+        } else {
+            match self.draw_seed(round, &schedule).await? {
+                Drawn::Seed(s, record) => Some((s, record)),
+                Drawn::NotYet(reason) => {
+                    return Ok(Step::Wait {
+                        round,
+                        stage: "open".into(),
+                        until_block: None,
+                        reason,
+                    })
+                }
+            }
+        };
         for (hk, why) in &rejected {
             tracing::info!(miner = %layout::hk10(hk), reason = %why, "no submission");
         }
@@ -377,7 +464,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             // 404 writes no seed, prompts or winner here (competition.md §13.3.1); finalizing
             // treats the missing winner.json as a defence.
             let to = self.next(Stage::Finalizing);
-            rec.stage = to.to_string();
+            rec.stage = Stage::Finalizing.to_string();
             batch.put(&rec)?;
             let files = vec![file(
                 layout::STATE.into(),
@@ -394,7 +481,12 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
                 to: to.to_string(),
             });
         }
-        let seed = self.draw_seed(round);
+        let Some((seed, seed_record)) = drawn else {
+            return Err(st("a seed is drawn whenever a submission is kept"));
+        };
+        if let Some(r) = &seed_record {
+            batch.put(r)?;
+        }
         let previous = if round > 0 && config.carryover_prompts > 0 {
             self.repo
                 .read::<Prompts>(&layout::round_file(round - 1, layout::PROMPTS))?
@@ -417,7 +509,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         rec.seed = Some(seed);
         rec.prompts = selected.clone();
         let to = self.next(Stage::MinerGeneration);
-        rec.stage = to.to_string();
+        rec.stage = Stage::MinerGeneration.to_string();
         batch.put(&rec)?;
         let deadline = schedule.generation_deadline_block.unwrap_or(latest);
         let mut subs_file = Submissions::new();
@@ -471,7 +563,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         }
         let to = self.next(Stage::Downloading);
         let mut rec = self.round_record(round, "miner_generation")?;
-        rec.stage = to.to_string();
+        rec.stage = Stage::Downloading.to_string();
         let mut batch = Batch::new();
         batch.put(&rec)?;
         let files = vec![file(
@@ -606,7 +698,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             &State::new(round, to.clone(), None),
         ));
         messages.push(message::collector_stage(round, "duels"));
-        rec.stage = to.to_string();
+        rec.stage = Stage::Duels.to_string();
         rec.mark_done("downloaded");
         let mut batch = Batch::new();
         batch.put(&rec)?;
@@ -651,7 +743,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             } else {
                 matrix.set(l, r, *m);
             }
-            batch.put(&MatchRecord {
+            let record = MatchRecord {
                 round,
                 kind: kind.into(),
                 left: l.clone(),
@@ -659,7 +751,14 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
                 score: (m * config.prompts_per_round as f64).round() as i64,
                 duels: config.prompts_per_round as u32,
                 margin: *m,
-            })?;
+                judge: None,
+                report: None,
+            };
+            // A judge that stored the match itself (with its report and judge) keeps its record.
+            let key = sn17_storage::db::Record::key(&record);
+            if self.store.get::<MatchRecord>(&key)?.is_none() {
+                batch.put(&record)?;
+            }
         }
         let result = if outcome.winner == layout::LEADER_KEY {
             let latest = leaders
@@ -682,13 +781,16 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         };
         let to = self.next(Stage::Finalizing);
         rec.winner = Some(outcome.winner.clone());
-        rec.stage = to.to_string();
+        rec.stage = Stage::Finalizing.to_string();
         batch.put(&rec)?;
         let mut files = vec![
             file(layout::round_file(round, layout::MATCHES_MATRIX), &matrix),
             file(layout::round_file(round, layout::WINNER), &result),
             file(layout::STATE.into(), &State::new(round, to.clone(), None)),
         ];
+        for (path, report) in &outcome.reports {
+            files.push(file(path.clone(), report));
+        }
         if !audit_matrix.rows.is_empty() {
             files.push(file(
                 layout::round_file(round, layout::AUDIT_MATRIX),
@@ -709,6 +811,17 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             files.push(file(
                 layout::round_file(round, layout::REQUIRE_AUDIT),
                 &requests,
+            ));
+        }
+        if !outcome.generation_reports.is_empty() {
+            let reports = Map(outcome
+                .generation_reports
+                .iter()
+                .map(|r| (r.hotkey.clone(), r.clone()))
+                .collect());
+            files.push(file(
+                layout::round_file(round, layout::GENERATION_REPORTS),
+                &reports,
             ));
         }
         if !outcome.verdicts.is_empty() {
@@ -827,14 +940,14 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         rec.stage = if next.is_some() {
             "done".into()
         } else {
-            to.to_string()
+            Stage::Finished.to_string()
         };
         rec.mark_done("finalized");
         let mut batch = Batch::new();
         batch.put(&rec)?;
         if let Some(n) = &next {
             let mut nrec = self.round_record(round + 1, "open")?;
-            nrec.stage = to.to_string();
+            nrec.stage = Stage::Open.to_string();
             nrec.schedule = Some(ScheduleRecord {
                 earliest_reveal_block: n.schedule.earliest_reveal_block,
                 latest_reveal_block: n.schedule.latest_reveal_block,

@@ -44,6 +44,8 @@ pub struct SimOptions {
     pub miners: u32,
     /// A bare repository to push to, if any.
     pub remote: Option<String>,
+    /// Write `paused` instead of each next stage (the run then stops, idle, at every stage).
+    pub pause_on_stage_end: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -197,6 +199,11 @@ impl ChainView for SimChain {
                 .map(|c| (c.clone(), if *c == poor { 50.0 } else { 1000.0 }))
                 .collect(),
         ))
+    }
+
+    async fn block_timestamp(&self, number: u64) -> Result<u64, EngineError> {
+        let t = t0() + (number.saturating_sub(B0) as i64) * 12_000_000;
+        Ok((t / 1000).max(0) as u64)
     }
 }
 
@@ -367,6 +374,7 @@ pub async fn run(opts: &SimOptions) -> Result<SimReport, EngineError> {
         clock: Box::new(clock.handle()),
         cfg: EngineConfig {
             seed: SeedPolicy::Derived("sn17-sim".into()),
+            pause_on_stage_end: opts.pause_on_stage_end,
             ..EngineConfig::default()
         },
     };
@@ -389,11 +397,13 @@ pub async fn run(opts: &SimOptions) -> Result<SimReport, EngineError> {
                 return Err(EngineError::State(format!("simulation stuck: {reason}")))
             }
             Step::Idle { round, stage, .. } => {
+                // A run resumed after a kill may have commits it has not pushed yet.
+                engine.repo.flush()?;
                 return Ok(SimReport {
                     steps,
                     final_round: round,
                     final_stage: stage,
-                })
+                });
             }
         }
         if steps > 10_000 {
@@ -421,6 +431,7 @@ mod tests {
             cdn: cdn.url(),
             miners: 8,
             remote: Some(remote.to_str().expect("utf-8").to_string()),
+            pause_on_stage_end: false,
         };
         let report = run(&opts).await.expect("simulation");
         assert_eq!(report.final_stage, "finished");
@@ -495,5 +506,97 @@ mod tests {
                 .expect("log")
                 .len()
         );
+    }
+
+    /// Every file of the branch tip, path → bytes.
+    fn tree(repo: &StateRepo) -> Vec<(String, Vec<u8>)> {
+        use sn17_storage::state_repo::FileSource;
+        let src = repo.at(None).expect("tip");
+        let mut out = Vec::new();
+        let mut dirs = vec![String::new()];
+        while let Some(d) = dirs.pop() {
+            for name in src.list_dir(&d).expect("list") {
+                let p = if d.is_empty() {
+                    name
+                } else {
+                    format!("{d}/{name}")
+                };
+                match src.read_bytes(&p).expect("read") {
+                    Some(b) => out.push((p, b)),
+                    None => dirs.push(p),
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[tokio::test]
+    async fn paused_at_every_stage_and_resumed_by_hand_it_ends_as_an_uninterrupted_run() {
+        let cdn = LocalCdn::start(0).await.expect("cdn");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opts = |name: &str, pause: bool| SimOptions {
+            dir: dir.path().join(name),
+            cdn: cdn.url(),
+            miners: 6,
+            remote: None,
+            pause_on_stage_end: pause,
+        };
+        let clean = run(&opts("clean", false)).await.expect("clean run");
+        assert_eq!(clean.final_stage, "finished");
+
+        let paused = opts("paused", true);
+        let mut pauses = Vec::new();
+        loop {
+            let r = run(&paused).await.expect("paused run");
+            if r.final_stage == "finished" {
+                break;
+            }
+            assert_eq!(r.final_stage, "paused");
+            assert!(pauses.len() < 40, "never finishes: {pauses:?}");
+            // The operator's edit: state.json's stage back to the one the round record names.
+            let store = Store::open(paused.dir.join("db"), &StoreOptions::default()).expect("db");
+            let repo = StateRepo::open(paused.dir.join("repo"), "main").expect("repo");
+            let mut state: State = read(&repo.at(None).expect("tip"), layout::STATE)
+                .expect("read")
+                .expect("state.json");
+            assert_eq!(state.stage, Stage::Paused);
+            let rec: RoundRecord = store
+                .get(&keys::round(state.current_round))
+                .expect("get")
+                .expect("round record");
+            pauses.push(format!("{}:{}", state.current_round, rec.stage));
+            state.stage = Stage::parse(&rec.stage);
+            repo.commit(
+                &[(layout::STATE.to_string(), state.encode().into_bytes())],
+                "Resume",
+            )
+            .expect("resume commit");
+        }
+        // Every stage of every round paused once, in order.
+        assert_eq!(
+            &pauses[..5],
+            [
+                "0:miner_generation",
+                "0:downloading",
+                "0:duels",
+                "0:finalizing",
+                "1:open"
+            ]
+        );
+        assert_eq!(pauses.last().map(String::as_str), Some("2:finished"));
+
+        let a = StateRepo::open(dir.path().join("clean/repo"), "main").expect("repo");
+        let b = StateRepo::open(paused.dir.join("repo"), "main").expect("repo");
+        assert_eq!(tree(&a), tree(&b), "same files at the end");
+        let dump = |name: &str| {
+            Store::open(dir.path().join(name).join("db"), &StoreOptions::default())
+                .expect("db")
+                .dump()
+                .expect("dump")
+        };
+        let (da, db) = (dump("clean"), dump("paused"));
+        assert!(da.len() > 50);
+        assert!(da == db, "same database records");
     }
 }

@@ -4,9 +4,13 @@
 //!
 //! Tie-break (documented decision): submissions revealed at the same block are ordered by the
 //! chain's storage key of `RevealedCommitments` (Twox64Concat of the hotkey: the 8-byte xxhash64
-//! of the account id, then the account id). That is the order 404's stable sort keeps, because it
-//! iterates storage in key order; sn17 sorts on it explicitly so the order does not depend on
-//! where the list came from.
+//! of the account id, then the account id), compared bytewise. 404 also starts from storage
+//! order, but its lock filter regroups the kept submissions by coldkey (in order of first
+//! appearance) before its stable re-sort by reveal block (competition.md §3.3 step 5,
+//! §13.3.7), so the two orders differ only when same-block reveals of one coldkey's hotkeys
+//! interleave in storage order with another coldkey's. sn17 does not reproduce that grouping
+//! (§13.3.7 allows a new deterministic tie-break) and sorts explicitly, so the order does not
+//! depend on where the list came from.
 
 use std::collections::HashMap;
 

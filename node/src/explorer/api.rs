@@ -78,6 +78,10 @@ async fn handle(state: &ExplorerState, req: Request<Incoming>) -> Response<Full<
             .body(Full::new(Bytes::from_static(PAGE.as_bytes())))
             .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
         Ok(Reply::Json(v)) => json_response(StatusCode::OK, &v),
+        Ok(Reply::Text(body)) => Response::builder()
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
         Err((status, msg)) => json_response(status, &json!({ "error": msg })),
     }
 }
@@ -85,6 +89,7 @@ async fn handle(state: &ExplorerState, req: Request<Incoming>) -> Response<Full<
 enum Reply {
     Page,
     Json(Value),
+    Text(Vec<u8>),
 }
 
 type RouteResult = Result<Reply, (StatusCode, String)>;
@@ -97,6 +102,9 @@ async fn route(state: &ExplorerState, path: &str, q: &BTreeMap<String, String>) 
         None => None,
     };
     let messages = || records::all(&state.store).map_err(|e| internal(e.to_string()));
+    // One round through the round index, not a scan of every message.
+    let of_round =
+        |round: u64| records::of_round(&state.store, round).map_err(|e| internal(e.to_string()));
     match path {
         "" | "/index.html" => Ok(Reply::Page),
         "/api/status" => {
@@ -147,12 +155,23 @@ async fn route(state: &ExplorerState, path: &str, q: &BTreeMap<String, String>) 
             Ok(Reply::Json(json!(raw)))
         }
         _ => {
+            if let Some(n) = path
+                .strip_prefix("/api/rounds/")
+                .and_then(|p| p.strip_suffix("/prompts"))
+            {
+                let round: u64 = n.parse().map_err(|_| bad(format!("round {n:?}")))?;
+                return round_prompts(&of_round(round)?)
+                    .map(Reply::Text)
+                    .ok_or_else(|| {
+                        (
+                            StatusCode::NOT_FOUND,
+                            format!("no seed of round {round} carries its prompts"),
+                        )
+                    });
+            }
             if let Some(n) = path.strip_prefix("/api/rounds/") {
                 let round: u64 = n.parse().map_err(|_| bad(format!("round {n:?}")))?;
-                let all: Vec<StoredMessage> = messages()?
-                    .into_iter()
-                    .filter(|m| m.envelope.payload.round() == round)
-                    .collect();
+                let all: Vec<StoredMessage> = of_round(round)?;
                 if all.is_empty() {
                     return Err((
                         StatusCode::NOT_FOUND,
@@ -174,10 +193,13 @@ async fn route(state: &ExplorerState, path: &str, q: &BTreeMap<String, String>) 
                 })));
             }
             if let Some(k) = path.strip_prefix("/api/").and_then(Kind::parse) {
-                let list: Vec<Value> = messages()?
+                let source = match round_filter {
+                    Some(r) => of_round(r)?,
+                    None => messages()?,
+                };
+                let list: Vec<Value> = source
                     .iter()
                     .filter(|m| m.kind == k)
-                    .filter(|m| round_filter.is_none_or(|r| m.envelope.payload.round() == r))
                     .map(message_json)
                     .collect();
                 return Ok(Reply::Json(json!(list)));
@@ -185,6 +207,15 @@ async fn route(state: &ExplorerState, path: &str, q: &BTreeMap<String, String>) 
             Err((StatusCode::NOT_FOUND, format!("no route {path}")))
         }
     }
+}
+
+/// `prompts.txt` of a round from the first of its seeds that carries it inline (validation
+/// checked it against the seed's `prompts_sha256`).
+fn round_prompts(messages: &[StoredMessage]) -> Option<Vec<u8>> {
+    messages.iter().find_map(|m| match &m.envelope.payload {
+        Payload::Seed(s) if !s.prompts_inline.is_empty() => Some(s.prompts_inline.clone()),
+        _ => None,
+    })
 }
 
 fn message_json(m: &StoredMessage) -> Value {
@@ -207,6 +238,9 @@ fn rounds_summary(all: &[StoredMessage]) -> Value {
         seed: Option<u32>,
         latest_reveal_block: Option<u64>,
         winner: Option<String>,
+        matches: usize,
+        state_repo: Option<String>,
+        state_commit: Option<String>,
         last_block: u64,
     }
     let mut rows: BTreeMap<u64, Row> = BTreeMap::new();
@@ -223,7 +257,12 @@ fn rounds_summary(all: &[StoredMessage]) -> Value {
             Payload::Manifest(_) => r.manifests += 1,
             Payload::Result(res) => {
                 r.results += 1;
-                r.winner.get_or_insert_with(|| res.winner.clone());
+                if r.winner.is_none() {
+                    r.winner = Some(res.winner.clone());
+                    r.matches = res.matches.len();
+                    r.state_repo = Some(res.state_repo.clone());
+                    r.state_commit = Some(res.state_commit.clone());
+                }
             }
             Payload::Leader(_) => {}
         }
@@ -240,6 +279,9 @@ fn rounds_summary(all: &[StoredMessage]) -> Value {
                     "seed": r.seed,
                     "latest_reveal_block": r.latest_reveal_block,
                     "winner": r.winner,
+                    "matches": r.matches,
+                    "state_repo": r.state_repo,
+                    "state_commit": r.state_commit,
                     "last_block": r.last_block,
                 })
             })

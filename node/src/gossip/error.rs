@@ -36,6 +36,24 @@ pub enum Invalid {
     Stale { block: u64, head: u64, max_age: u64 },
     #[error("implausible field {field}: {reason}")]
     Field { field: &'static str, reason: String },
+    #[error("round {round} is not within {behind} behind or {ahead} ahead of a validator's latest seed round")]
+    RoundWindow { round: u64, behind: u64, ahead: u64 },
+}
+
+impl Invalid {
+    /// Whether every honest node refuses the message alike, from its bytes alone. The others
+    /// depend on this node's metagraph, head or seeds, which an honest forwarder may see
+    /// differently for a while; they cost gossipsub score (which decays) but never a ban.
+    pub fn is_deterministic(&self) -> bool {
+        !matches!(
+            self,
+            Invalid::Unregistered(_)
+                | Invalid::NoValidatorPermit(_)
+                | Invalid::FromTheFuture { .. }
+                | Invalid::Stale { .. }
+                | Invalid::RoundWindow { .. }
+        )
+    }
 }
 
 /// Errors of the gossip service and its tools.

@@ -49,6 +49,8 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub const WEIGHT_SCALE: f64 = 1e9;
 /// Fixed-point scale of match margins (millionths).
 pub const MARGIN_SCALE: f64 = 1e6;
+/// Largest `prompts.txt` carried inside a seed (404's 128 prompt URLs are about 12 KiB).
+pub const MAX_INLINE_PROMPTS: usize = 48 * 1024;
 
 /// The four kinds of gossip, one topic each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -117,8 +119,14 @@ pub struct RoundSeed {
     #[serde(serialize_with = "hex32")]
     pub prompts_sha256: [u8; 32],
     pub prompts_count: u32,
-    /// Where to fetch the prompts (state repository raw URL or CDN).
+    /// Where to fetch the prompts when they are not inline: the raw file at the state commit
+    /// that holds them (GitHub state repositories), or empty; any explorer also serves a seed's
+    /// inline prompts at `/api/rounds/N/prompts`.
     pub prompts_url: String,
+    /// `prompts.txt` itself when it fits in a message ([`MAX_INLINE_PROMPTS`]), else empty.
+    /// Validation checks it against `prompts_sha256`.
+    #[serde(serialize_with = "utf8_lossy")]
+    pub prompts_inline: Vec<u8>,
 }
 
 /// One generated file of a submission and its SHA-256.
@@ -150,9 +158,37 @@ pub struct MatchOutcome {
     /// Hotkey (ss58) or `leader`.
     pub left: String,
     pub right: String,
+    /// The side the margin favours, or empty for a tie (margin 0).
     pub winner: String,
-    /// Margin in millionths ([`MARGIN_SCALE`]); positive when `left` scored higher.
+    /// Margin in millionths ([`MARGIN_SCALE`]); as in `matches_matrix.csv`, positive when
+    /// `right` won (competition.md §2.2 g).
     pub margin_micro: i64,
+}
+
+impl MatchOutcome {
+    /// One row of a round's `matches_matrix.csv`.
+    pub fn from_row(row: &sn17_storage::state_repo::MatrixRow) -> Self {
+        let m = row.margin;
+        let winner = if m > 0.0 {
+            row.right.clone()
+        } else if m < 0.0 {
+            row.left.clone()
+        } else {
+            String::new()
+        };
+        // Margins are in [-1, 1]; clamped so the cast is exact even for a corrupt file.
+        let micro = (m.clamp(-1.0, 1.0) * MARGIN_SCALE).round();
+        Self {
+            left: row.left.clone(),
+            right: row.right.clone(),
+            winner,
+            margin_micro: if micro.is_finite() { micro as i64 } else { 0 },
+        }
+    }
+
+    pub fn margin(&self) -> f64 {
+        self.margin_micro as f64 / MARGIN_SCALE
+    }
 }
 
 /// A round's outcome (`winner.json`, the match matrix) and the state-repository commit with
@@ -373,6 +409,10 @@ fn hex32<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(v))
 }
 
+fn utf8_lossy<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(v))
+}
+
 fn ss58<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&Account(*v).ss58())
 }
@@ -399,7 +439,24 @@ mod tests {
             prompts_sha256: [1; 32],
             prompts_count: 64,
             prompts_url: "https://example.org/prompts.txt".into(),
+            prompts_inline: b"https://example.org/a.png\n".to_vec(),
         })
+    }
+
+    #[test]
+    fn match_rows_become_outcomes_with_404s_sign() {
+        use sn17_storage::state_repo::MatrixRow;
+        let won = MatchOutcome::from_row(&MatrixRow::new("leader", "5Abc", 0.0546875));
+        assert_eq!((won.winner.as_str(), won.margin_micro), ("5Abc", 54_688));
+        let lost = MatchOutcome::from_row(&MatrixRow::new("leader", "5Abc", -1.0));
+        assert_eq!(
+            (lost.winner.as_str(), lost.margin_micro),
+            ("leader", -1_000_000)
+        );
+        let tie = MatchOutcome::from_row(&MatrixRow::new("a", "b", 0.0));
+        assert_eq!((tie.winner.as_str(), tie.margin()), ("", 0.0));
+        let nan = MatchOutcome::from_row(&MatrixRow::new("a", "b", f64::NAN));
+        assert_eq!(nan.margin_micro, 0);
     }
 
     #[test]

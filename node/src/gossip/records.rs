@@ -1,8 +1,15 @@
 //! Accepted gossip in the RocksDB gossip column: one `GossipRecord` per message id holding the
-//! full envelope, and the decoded views the explorer serves.
+//! full envelope, a round index, the node's own "sent" markers, and the decoded views the
+//! explorer serves.
+//!
+//! Keys: a message's is its id (lowercase hex, then the key builder's NUL). Everything else the
+//! node keeps in the column starts with `~`, which no hex digit is, so reading the messages is a
+//! prefix scan per hex digit that never meets the bookkeeping: `~r/` + round (u64 BE) + id is
+//! the round index (empty value), `~sent/KIND/ROUND` a validator's marker that it published.
 
 use serde::Serialize;
-use sn17_storage::db::{GossipRecord, Store};
+use sn17_storage::db::keys::KeyBuilder;
+use sn17_storage::db::{Batch, Column, GossipRecord, Store};
 
 use super::error::Result;
 use super::message::{Envelope, Kind, MAX_MESSAGE_BYTES};
@@ -28,34 +35,123 @@ pub struct RawMessage {
     pub envelope_hex: String,
 }
 
-/// Stores one accepted message.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+const ROUND_INDEX: &[u8] = b"~r/";
+const SENT: &str = "~sent/";
+
+fn round_prefix(round: u64) -> Vec<u8> {
+    [ROUND_INDEX, &round.to_be_bytes()].concat()
+}
+
+fn round_index_key(round: u64, id: &str) -> Vec<u8> {
+    [round_prefix(round).as_slice(), id.as_bytes()].concat()
+}
+
+/// Stores one accepted message and its round index entry, atomically.
 pub fn put(
     store: &Store,
     id: &str,
     kind: Kind,
     peer: &str,
     block: u64,
-    bytes: &[u8],
+    envelope: &Envelope,
 ) -> Result<()> {
-    store.put(&GossipRecord {
+    let mut batch = Batch::new();
+    batch.put(&GossipRecord {
         id: id.to_string(),
         topic: kind.name().to_string(),
         peer: peer.to_string(),
         received_at_block: block,
-        payload_hex: hex::encode(bytes),
+        payload_hex: hex::encode(envelope.to_bytes()),
+    })?;
+    batch.put_raw(
+        Column::Gossip,
+        round_index_key(envelope.payload.round(), id),
+        Vec::new(),
+    );
+    store.write(batch)?;
+    Ok(())
+}
+
+/// Writes the round index of `messages` (stores from before the index existed); idempotent.
+pub fn index_rounds(store: &Store, messages: &[StoredMessage]) -> Result<()> {
+    let mut batch = Batch::new();
+    for m in messages {
+        batch.put_raw(
+            Column::Gossip,
+            round_index_key(m.envelope.payload.round(), &m.id),
+            Vec::new(),
+        );
+    }
+    if !batch.is_empty() {
+        store.write(batch)?;
+    }
+    Ok(())
+}
+
+/// Every stored message that still decodes (records that do not are skipped with a warning),
+/// oldest block first.
+pub fn all(store: &Store) -> Result<Vec<StoredMessage>> {
+    let mut out = Vec::new();
+    for digit in HEX_DIGITS {
+        for r in store.scan::<GossipRecord>(&[*digit])? {
+            match decode(&r) {
+                Some(m) => out.push(m),
+                None => tracing::warn!(id = %r.id, "undecodable gossip record skipped"),
+            }
+        }
+    }
+    sort(&mut out);
+    Ok(out)
+}
+
+/// The stored messages of one round, through the round index.
+pub fn of_round(store: &Store, round: u64) -> Result<Vec<StoredMessage>> {
+    let prefix = round_prefix(round);
+    let mut out = Vec::new();
+    for (key, _) in store.kv().scan(Column::Gossip, &prefix)? {
+        let Some(id) = key
+            .get(prefix.len()..)
+            .and_then(|b| std::str::from_utf8(b).ok())
+        else {
+            continue;
+        };
+        let record: Option<GossipRecord> = store.get(&KeyBuilder::new().str(id).build())?;
+        if let Some(m) = record.as_ref().and_then(decode) {
+            out.push(m);
+        }
+    }
+    sort(&mut out);
+    Ok(out)
+}
+
+/// Whether this node recorded publishing `what` (`seed/3`, `result/3`, …).
+pub fn was_sent(store: &Store, what: &str) -> Result<bool> {
+    // `sent/…` without the `~`: markers written by earlier versions.
+    for id in [format!("{SENT}{what}"), format!("sent/{what}")] {
+        if store
+            .get::<GossipRecord>(&KeyBuilder::new().str(&id).build())?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Records that this node published `what` (at our head `block`).
+pub fn mark_sent(store: &Store, what: &str, block: u64) -> Result<()> {
+    store.put(&GossipRecord {
+        id: format!("{SENT}{what}"),
+        topic: "self".into(),
+        peer: "self".into(),
+        received_at_block: block,
+        payload_hex: String::new(),
     })?;
     Ok(())
 }
 
-/// Every stored message that still decodes (records that do not are skipped with a warning).
-pub fn all(store: &Store) -> Result<Vec<StoredMessage>> {
-    let mut out = Vec::new();
-    for r in store.scan::<GossipRecord>(&[])? {
-        match decode(&r) {
-            Some(m) => out.push(m),
-            None => tracing::warn!(id = %r.id, "undecodable gossip record skipped"),
-        }
-    }
+fn sort(out: &mut [StoredMessage]) {
     out.sort_by(|a, b| {
         (a.envelope.block, a.received_at_block, &a.id).cmp(&(
             b.envelope.block,
@@ -63,7 +159,6 @@ pub fn all(store: &Store) -> Result<Vec<StoredMessage>> {
             &b.id,
         ))
     });
-    Ok(out)
 }
 
 fn decode(r: &GossipRecord) -> Option<StoredMessage> {
@@ -78,4 +173,62 @@ fn decode(r: &GossipRecord) -> Option<StoredMessage> {
         envelope,
         bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gossip::message::{Payload, SubmissionManifest};
+    use sn17_chain::wallet::Keypair;
+
+    fn manifest(round: u64) -> Envelope {
+        let k = Keypair::from_seed(&[4; 32]);
+        Envelope::sign_with(
+            17,
+            10,
+            &k,
+            Payload::Manifest(SubmissionManifest {
+                round,
+                miner: k.public(),
+                repo: "o/r".into(),
+                commit: "c".into(),
+                cdn_url: "https://cdn".into(),
+                files: vec![],
+            }),
+        )
+    }
+
+    #[test]
+    fn markers_stay_out_of_the_messages_and_rounds_are_indexed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path(), &Default::default()).expect("store");
+        // sr25519 signatures are randomised: the same envelope twice is one record.
+        let four = manifest(4);
+        for env in [manifest(3), four.clone(), four] {
+            let id = super::super::message::message_id(&env.to_bytes());
+            put(&store, &id, Kind::Manifest, "peer", 10, &env).expect("put");
+        }
+        mark_sent(&store, "seed/4", 10).expect("mark");
+        assert!(was_sent(&store, "seed/4").expect("read"));
+        assert!(!was_sent(&store, "seed/5").expect("read"));
+        // A marker of the earlier layout is honoured and skipped too.
+        store
+            .put(&GossipRecord {
+                id: "sent/result/3".into(),
+                topic: "self".into(),
+                peer: "self".into(),
+                received_at_block: 1,
+                payload_hex: String::new(),
+            })
+            .expect("put");
+        assert!(was_sent(&store, "result/3").expect("read"));
+        let all = all(&store).expect("all");
+        assert_eq!(all.len(), 2, "only the messages: {all:?}");
+        assert_eq!(of_round(&store, 4).expect("round").len(), 1);
+        assert_eq!(of_round(&store, 3).expect("round").len(), 1);
+        assert!(of_round(&store, 5).expect("round").is_empty());
+        // Re-indexing is idempotent.
+        index_rounds(&store, &all).expect("index");
+        assert_eq!(of_round(&store, 4).expect("round").len(), 1);
+    }
 }

@@ -11,7 +11,7 @@ use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance};
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{identify, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, ping, Multiaddr, PeerId, Swarm};
 use serde::Serialize;
 use sn17_storage::db::Store;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -96,6 +96,10 @@ pub struct PeerInfo {
     pub addresses: Vec<String>,
     pub agent: Option<String>,
     pub score: Option<f64>,
+    /// Round trip of the last libp2p ping, in milliseconds.
+    pub ping_ms: Option<f64>,
+    /// Blacklisted for forwarding too many invalid messages (its traffic is dropped unread).
+    pub banned: bool,
 }
 
 /// Counters of the validator and the swarm.
@@ -106,6 +110,8 @@ pub struct GossipStats {
     pub ignored_duplicate: u64,
     pub ignored_conflict: u64,
     pub rate_limited: u64,
+    /// Peers blacklisted for invalid messages so far.
+    pub peers_banned: u64,
     pub validated: u64,
     pub validation_ns: u64,
     pub connected_peers: usize,
@@ -246,6 +252,10 @@ pub struct GossipService {
     dialled: HashMap<Multiaddr, Instant>,
     /// Locally published messages not yet sent for lack of peers: (topic, bytes).
     pending: Vec<(IdentTopic, Vec<u8>)>,
+    /// Blacklisted peers and when their ban ends.
+    banned: HashMap<PeerId, Instant>,
+    /// Ids this node published (a few per round; loaded from the store at start).
+    local: HashSet<String>,
     stats: GossipStats,
 }
 
@@ -253,6 +263,7 @@ pub struct GossipService {
 struct PeerState {
     addrs: HashSet<Multiaddr>,
     agent: Option<String>,
+    ping: Option<Duration>,
 }
 
 impl GossipService {
@@ -286,11 +297,16 @@ impl GossipService {
                 })?;
         }
         let mut validator = Validator::new(config.netuid, config.limits.clone(), config.rate);
+        let mut local = HashSet::new();
         if let Some(store) = &store {
             let stored = records::all(store)?;
             for m in &stored {
                 validator.remember(&m.id, &m.envelope);
+                if m.peer == "local" {
+                    local.insert(m.id.clone());
+                }
             }
+            records::index_rounds(store, &stored)?;
             tracing::info!(messages = stored.len(), "gossip records loaded");
         }
         let (tx, rx) = mpsc::channel(1024);
@@ -313,6 +329,8 @@ impl GossipService {
             peers: HashMap::new(),
             dialled: HashMap::new(),
             pending: Vec::new(),
+            banned: HashMap::new(),
+            local,
             stats: GossipStats::default(),
         };
         Ok((handle, service))
@@ -362,6 +380,8 @@ impl GossipService {
                         addresses: st.addrs.iter().map(ToString::to_string).collect(),
                         agent: st.agent.clone(),
                         score: gs.peer_score(id),
+                        ping_ms: st.ping.map(|d| d.as_secs_f64() * 1e3),
+                        banned: self.banned.contains_key(id),
                     })
                     .collect();
                 out.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
@@ -386,7 +406,22 @@ impl GossipService {
         let id = match self.judge(&bytes, kind, None, true) {
             Verdict::Accept { id, envelope } => {
                 self.deliver(id.clone(), kind, "local", *envelope)?;
+                self.local.insert(id.clone());
                 id
+            }
+            // A retry of what this node published, or a re-signed copy of it (sr25519
+            // signatures are randomised, so a retry after a restart has another id): report
+            // the first version, which is what peers keep, instead of failing.
+            Verdict::Ignore {
+                id,
+                reason: Ignored::Duplicate,
+            } => return Ok(self.published_state(id)),
+            Verdict::Ignore {
+                reason: Ignored::Conflict,
+                ..
+            } if self.own_first(envelope).is_some() => {
+                let first = self.own_first(envelope).unwrap_or_default();
+                return Ok(self.published_state(first));
             }
             Verdict::Ignore { reason, .. } => {
                 return Err(GossipError::Publish {
@@ -416,10 +451,27 @@ impl GossipService {
         }
     }
 
-    fn judge(&mut self, bytes: &[u8], kind: Kind, peer: Option<&[u8]>, check_age: bool) -> Verdict {
+    /// The first version of what `env` is about, when this node published it.
+    fn own_first(&self, env: &Envelope) -> Option<String> {
+        self.validator
+            .first_id(env)
+            .filter(|first| self.local.contains(*first))
+            .map(str::to_string)
+    }
+
+    /// Where an already accepted message is: still queued for want of a peer, or handed over.
+    fn published_state(&self, id: String) -> Published {
+        let queued = self
+            .pending
+            .iter()
+            .any(|(_, b)| super::message::message_id(b) == id);
+        Published { id, sent: !queued }
+    }
+
+    fn judge(&mut self, bytes: &[u8], kind: Kind, peer: Option<&[u8]>, live: bool) -> Verdict {
         let mg = self.metagraph.snapshot();
         let t = Instant::now();
-        let v = self.validator.check(bytes, kind, peer, &mg, check_age);
+        let v = self.validator.check(bytes, kind, peer, &mg, live);
         self.stats.validated += 1;
         self.stats.validation_ns += t.elapsed().as_nanos() as u64;
         match &v {
@@ -438,7 +490,7 @@ impl GossipService {
     fn deliver(&mut self, id: String, kind: Kind, peer: &str, envelope: Envelope) -> Result<()> {
         if let Some(store) = &self.store {
             let block = self.metagraph.snapshot().head();
-            records::put(store, &id, kind, peer, block, &envelope.to_bytes())?;
+            records::put(store, &id, kind, peer, block, &envelope)?;
         }
         tracing::debug!(%id, %kind, round = envelope.payload.round(), signer = %envelope.signer_account(), %peer, "accepted");
         let _ = self.events.send(Arc::new(Accepted {
@@ -469,12 +521,45 @@ impl GossipService {
                 }
             }
             Verdict::Ignore { .. } => MessageAcceptance::Ignore,
-            Verdict::Reject { id, reason } => {
+            Verdict::Reject { id, reason, ban } => {
                 log_reject(&source, &id, &reason);
+                if ban {
+                    self.ban(source);
+                }
                 MessageAcceptance::Reject
             }
         };
         self.report(&msg_id, &source, acceptance);
+    }
+
+    /// Blacklists a peer that forwarded too many invalid messages: gossipsub then drops its
+    /// messages before its duplicate check, so an honest copy arriving from another peer is
+    /// still taken. The connection stays (identify, Kademlia); the ban ends after
+    /// [`RateLimit::ban`](super::validation::RateLimit).
+    fn ban(&mut self, peer: PeerId) {
+        tracing::warn!(%peer, "peer blacklisted for forwarding invalid messages");
+        self.stats.peers_banned += 1;
+        self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+        self.banned
+            .insert(peer, Instant::now() + self.config.rate.ban);
+    }
+
+    fn lift_bans(&mut self) {
+        let now = Instant::now();
+        let over: Vec<PeerId> = self
+            .banned
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in over {
+            self.banned.remove(&p);
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .remove_blacklisted_peer(&p);
+            tracing::info!(peer = %p, "peer ban lifted");
+        }
     }
 
     fn report(&mut self, id: &gossipsub::MessageId, source: &PeerId, a: MessageAcceptance) {
@@ -543,6 +628,15 @@ impl GossipService {
                 }
                 self.peers.entry(peer_id).or_default().agent = Some(info.agent_version);
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
+                peer,
+                result: Ok(rtt),
+                ..
+            })) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.ping = Some(rtt);
+                }
+            }
             _ => {}
         }
     }
@@ -567,6 +661,7 @@ impl GossipService {
 
     /// Dials bootstrap peers and chain axons we are not connected to, and refreshes Kademlia.
     fn discover(&mut self) {
+        self.lift_bans();
         let bootstrap = self.config.bootstrap.clone();
         for addr in bootstrap {
             let connected = peer_of(&addr).is_some_and(|p| self.peers.contains_key(&p));

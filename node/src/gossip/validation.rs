@@ -1,14 +1,23 @@
 //! Validation of gossip before it is forwarded: size, encoding, topic, signature, the signer's
-//! registration and permit, plausible rounds and blocks, duplicates and per-peer rate limits.
+//! registration and permit, plausible rounds and blocks, duplicates, a per-hotkey rate limit on
+//! valid messages and a per-peer count of invalid ones.
 //!
 //! The checks run cheapest first, so a flood of garbage costs a length check and a hash, and
 //! only well-formed messages from a registered hotkey cost an sr25519 verification.
+//!
+//! Nothing here drops a valid message because of the peer that forwarded it: gossipsub marks a
+//! message seen before it asks us, so ignoring an honest message from a busy forwarder would lose
+//! it for good. Peers are judged only by the invalid messages they forward (a peer over
+//! [`RateLimit::max_invalid`] is blacklisted by the service, which drops its traffic before
+//! gossipsub's duplicate check), and volume is limited per signing hotkey, after the signature.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::error::Invalid;
-use super::message::{message_id, Envelope, Kind, Payload, MAX_MESSAGE_BYTES};
+use sha2::{Digest as _, Sha256};
+
+use super::message::{message_id, Envelope, Kind, Payload, MAX_INLINE_PROMPTS, MAX_MESSAGE_BYTES};
 use super::metagraph::MetagraphSnapshot;
 
 /// Bounds on what a message may say.
@@ -25,6 +34,11 @@ pub struct Limits {
     pub max_matches: usize,
     /// Highest round number accepted.
     pub max_round: u64,
+    /// Live manifests, results and leader changes must be for a round within
+    /// `[s - round_behind, s + round_ahead]` of some validator's latest accepted seed round `s`
+    /// (any round while no seed is known; catch-up is exempt, like the block age).
+    pub round_behind: u64,
+    pub round_ahead: u64,
     /// Longest reveal window of a schedule, in blocks.
     pub max_window_blocks: u64,
 }
@@ -40,25 +54,57 @@ impl Default for Limits {
             max_files: 1024,
             max_matches: 1024,
             max_round: 10_000_000,
+            // A result is published after the next round's seed; a late manifest or a slow
+            // validator's result may trail by a round or two more.
+            round_behind: 3,
+            // A manifest can overtake the seed it answers.
+            round_ahead: 1,
             max_window_blocks: 100_800,
         }
     }
 }
 
-/// A per-peer token bucket.
+/// How much traffic is taken from whom.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimit {
-    /// Messages per second a peer may send on average.
-    pub per_second: f64,
-    /// How many it may send at once.
-    pub burst: f64,
+    /// Valid messages one hotkey may publish per second on average (a token bucket, live
+    /// gossip only; checked after the signature, so nobody can spend another hotkey's tokens).
+    pub signer_per_second: f64,
+    /// How many it may publish at once.
+    pub signer_burst: f64,
+    /// Invalid messages (by rules every honest node applies alike) a peer may forward within
+    /// `invalid_window` before it is blacklisted.
+    pub max_invalid: u32,
+    pub invalid_window: Duration,
+    /// How long a blacklisted peer's messages are dropped unread.
+    pub ban: Duration,
 }
 
 impl Default for RateLimit {
+    /// Sized for the protocol: a validator publishes three or four messages a round and a miner
+    /// one manifest, so a burst of 64 and one message per 5 s per hotkey never bind an honest
+    /// publisher (even a devnet with one-minute rounds). Honest peers forward no invalid
+    /// messages, so 20 in a minute is an attacker.
     fn default() -> Self {
         Self {
-            per_second: 100.0,
-            burst: 500.0,
+            signer_per_second: 0.2,
+            signer_burst: 64.0,
+            max_invalid: 20,
+            invalid_window: Duration::from_secs(60),
+            ban: Duration::from_secs(600),
+        }
+    }
+}
+
+impl RateLimit {
+    /// No limits (benchmarks of the raw mesh).
+    pub fn off() -> Self {
+        Self {
+            signer_per_second: f64::MAX,
+            signer_burst: f64::MAX,
+            max_invalid: u32::MAX,
+            invalid_window: Duration::from_secs(1),
+            ban: Duration::ZERO,
         }
     }
 }
@@ -70,8 +116,13 @@ pub enum Verdict {
     Accept { id: String, envelope: Box<Envelope> },
     /// Not forwarded, no penalty (a duplicate, a conflicting second version, over the rate).
     Ignore { id: String, reason: Ignored },
-    /// Invalid: not forwarded, and the sending peer is penalised.
-    Reject { id: String, reason: Invalid },
+    /// Invalid: not forwarded, and the sending peer is penalised; `ban` when this message took
+    /// the peer over [`RateLimit::max_invalid`].
+    Reject {
+        id: String,
+        reason: Invalid,
+        ban: bool,
+    },
 }
 
 /// Why a message was ignored.
@@ -80,13 +131,14 @@ pub enum Ignored {
     Duplicate,
     /// The signer already published a different message for this (kind, round, subject).
     Conflict,
+    /// The signer is over its [`RateLimit`].
     RateLimited,
 }
 
 /// (kind, signer, round, subject): what a message is about.
 type LogicalKey = (Kind, [u8; 32], u64, [u8; 32]);
 
-/// Where a message came from, for rate limiting.
+/// Where a message came from (a peer id's bytes).
 pub type PeerKey = Vec<u8>;
 
 struct Bucket {
@@ -94,8 +146,18 @@ struct Bucket {
     last: Instant,
 }
 
-/// The stateful validator: remembers what it accepted (by id and by logical key) and how fast
-/// each peer sends.
+/// Invalid messages from one peer in the current window.
+struct Strikes {
+    count: u32,
+    since: Instant,
+}
+
+/// Most hotkeys and peers tracked before idle ones are forgotten.
+const MAX_TRACKED: usize = 10_000;
+
+/// The stateful validator: remembers what it accepted (by id and by logical key), each
+/// validator's latest seed round, how fast each hotkey publishes and which peers forward
+/// invalid messages.
 pub struct Validator {
     netuid: u16,
     limits: Limits,
@@ -106,7 +168,11 @@ pub struct Validator {
     max_seen: usize,
     /// (kind, signer, round, subject) -> message id of the first accepted version.
     first: HashMap<LogicalKey, String>,
-    buckets: HashMap<PeerKey, Bucket>,
+    /// Per signing hotkey.
+    buckets: HashMap<[u8; 32], Bucket>,
+    strikes: HashMap<PeerKey, Strikes>,
+    /// Validator hotkey -> highest seed round accepted from it.
+    seed_rounds: HashMap<[u8; 32], u64>,
 }
 
 impl Validator {
@@ -120,6 +186,8 @@ impl Validator {
             max_seen: 200_000,
             first: HashMap::new(),
             buckets: HashMap::new(),
+            strikes: HashMap::new(),
+            seed_rounds: HashMap::new(),
         }
     }
 
@@ -129,9 +197,16 @@ impl Validator {
 
     /// Records an already stored message (at start-up) so it counts as a duplicate.
     pub fn remember(&mut self, id: &str, env: &Envelope) {
+        self.note_seed(env);
         let key = logical_key(env);
         self.first.entry(key).or_insert_with(|| id.to_string());
         self.mark_seen(id.to_string(), key);
+    }
+
+    /// The id of the first accepted message about what `env` is about (its kind, signer,
+    /// round and subject), if any.
+    pub fn first_id(&self, env: &Envelope) -> Option<&str> {
+        self.first.get(&logical_key(env)).map(String::as_str)
     }
 
     /// Whether `id` was accepted before.
@@ -140,34 +215,32 @@ impl Validator {
     }
 
     /// Judges a message received on `topic_kind` from `peer` (None: published locally or read
-    /// during catch-up, which skips the rate limit). `check_age` off accepts old blocks (history
-    /// fetched from an explorer is old by nature).
+    /// during catch-up). `live` off (history fetched from an explorer, old by nature) accepts
+    /// old blocks and skips the round window and the per-hotkey rate limit.
     pub fn check(
         &mut self,
         bytes: &[u8],
         topic_kind: Kind,
         peer: Option<&[u8]>,
         mg: &MetagraphSnapshot,
-        check_age: bool,
+        live: bool,
     ) -> Verdict {
         let id = message_id(bytes);
-        if let Some(p) = peer {
-            if !self.take_token(p) {
-                return Verdict::Ignore {
-                    id,
-                    reason: Ignored::RateLimited,
-                };
-            }
-        }
         if self.seen.contains(&id) {
             return Verdict::Ignore {
                 id,
                 reason: Ignored::Duplicate,
             };
         }
-        let env = match self.check_message(bytes, topic_kind, mg, check_age) {
+        let env = match self.check_message(bytes, topic_kind, mg, live) {
             Ok(env) => env,
-            Err(reason) => return Verdict::Reject { id, reason },
+            Err(reason) => {
+                let ban = match peer {
+                    Some(p) if reason.is_deterministic() => self.strike(p),
+                    _ => false,
+                };
+                return Verdict::Reject { id, reason, ban };
+            }
         };
         let key = logical_key(&env);
         if self.first.get(&key).is_some_and(|first| *first != id) {
@@ -176,6 +249,13 @@ impl Validator {
                 reason: Ignored::Conflict,
             };
         }
+        if live && !self.take_token(&env.signer) {
+            return Verdict::Ignore {
+                id,
+                reason: Ignored::RateLimited,
+            };
+        }
+        self.note_seed(&env);
         self.first.insert(key, id.clone());
         self.mark_seen(id.clone(), key);
         Verdict::Accept {
@@ -190,7 +270,7 @@ impl Validator {
         bytes: &[u8],
         topic_kind: Kind,
         mg: &MetagraphSnapshot,
-        check_age: bool,
+        live: bool,
     ) -> Result<Envelope, Invalid> {
         let env = Envelope::from_bytes(bytes, self.limits.max_bytes)?;
         if env.netuid != self.netuid {
@@ -214,7 +294,7 @@ impl Validator {
                 max_ahead: self.limits.max_blocks_ahead,
             });
         }
-        if check_age && env.block.saturating_add(self.limits.max_blocks_behind) < head {
+        if live && env.block.saturating_add(self.limits.max_blocks_behind) < head {
             return Err(Invalid::Stale {
                 block: env.block,
                 head,
@@ -222,6 +302,9 @@ impl Validator {
             });
         }
         self.check_fields(&env.payload, env.block)?;
+        if live {
+            self.check_round_window(&env.payload)?;
+        }
         let signer = env.signer_account();
         let member = mg
             .member(&env.signer)
@@ -290,6 +373,18 @@ impl Validator {
                 if seed.prompts_count as usize > l.max_files {
                     return Err(field("prompts_count", seed.prompts_count.to_string()));
                 }
+                let inline = &seed.prompts_inline;
+                if inline.len() > MAX_INLINE_PROMPTS {
+                    return Err(field("prompts_inline", format!("{} bytes", inline.len())));
+                }
+                if !inline.is_empty()
+                    && <[u8; 32]>::from(Sha256::digest(inline)) != seed.prompts_sha256
+                {
+                    return Err(field(
+                        "prompts_inline",
+                        "does not hash to prompts_sha256".into(),
+                    ));
+                }
             }
             Payload::Manifest(m) => {
                 s("repo", &m.repo)?;
@@ -344,21 +439,74 @@ impl Validator {
         Ok(())
     }
 
-    fn take_token(&mut self, peer: &[u8]) -> bool {
+    /// Live manifests, results and leader changes only for rounds near a known seed round.
+    /// Seeds themselves are bounded by their schedule's blocks instead, so a node that was
+    /// away for many rounds still takes the next seed.
+    fn check_round_window(&self, p: &Payload) -> Result<(), Invalid> {
+        if matches!(p, Payload::Seed(_)) || self.seed_rounds.is_empty() {
+            return Ok(());
+        }
+        let (round, l) = (p.round(), &self.limits);
+        let near = self.seed_rounds.values().any(|&s| {
+            round.saturating_add(l.round_behind) >= s && round <= s.saturating_add(l.round_ahead)
+        });
+        if near {
+            Ok(())
+        } else {
+            Err(Invalid::RoundWindow {
+                round,
+                behind: l.round_behind,
+                ahead: l.round_ahead,
+            })
+        }
+    }
+
+    fn note_seed(&mut self, env: &Envelope) {
+        if let Payload::Seed(s) = &env.payload {
+            let latest = self.seed_rounds.entry(env.signer).or_insert(s.round);
+            *latest = (*latest).max(s.round);
+        }
+    }
+
+    /// Counts an invalid message against `peer`; true exactly when it crosses the limit.
+    fn strike(&mut self, peer: &[u8]) -> bool {
+        let now = Instant::now();
+        let (window, max) = (self.rate.invalid_window, self.rate.max_invalid);
+        if self.strikes.len() >= MAX_TRACKED {
+            self.strikes
+                .retain(|_, s| now.duration_since(s.since) < window);
+        }
+        let s = self.strikes.entry(peer.to_vec()).or_insert(Strikes {
+            count: 0,
+            since: now,
+        });
+        if now.duration_since(s.since) >= window {
+            *s = Strikes {
+                count: 0,
+                since: now,
+            };
+        }
+        s.count = s.count.saturating_add(1);
+        s.count == max.saturating_add(1)
+    }
+
+    /// Takes one of `signer`'s tokens.
+    fn take_token(&mut self, signer: &[u8; 32]) -> bool {
         let now = Instant::now();
         let rate = self.rate;
-        if self.buckets.len() > 10_000 {
-            // Forget idle peers rather than grow without bound.
+        if self.buckets.len() >= MAX_TRACKED {
+            // Forget hotkeys whose bucket is full again rather than grow without bound.
             self.buckets.retain(|_, b| {
-                now.duration_since(b.last).as_secs_f64() * rate.per_second < rate.burst
+                b.tokens + now.duration_since(b.last).as_secs_f64() * rate.signer_per_second
+                    < rate.signer_burst
             });
         }
-        let b = self.buckets.entry(peer.to_vec()).or_insert(Bucket {
-            tokens: rate.burst,
+        let b = self.buckets.entry(*signer).or_insert(Bucket {
+            tokens: rate.signer_burst,
             last: now,
         });
         let dt = now.duration_since(b.last).as_secs_f64();
-        b.tokens = (b.tokens + dt * rate.per_second).min(rate.burst);
+        b.tokens = (b.tokens + dt * rate.signer_per_second).min(rate.signer_burst);
         b.last = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
@@ -442,6 +590,7 @@ mod tests {
             prompts_sha256: [0; 32],
             prompts_count: 3,
             prompts_url: String::new(),
+            prompts_inline: Vec::new(),
         })
     }
 
@@ -560,32 +709,212 @@ mod tests {
         );
     }
 
-    #[test]
-    fn rate_limit_ignores_a_flood() {
-        let mut v = Validator::new(
+    fn rate(per_second: f64, burst: f64, max_invalid: u32) -> RateLimit {
+        RateLimit {
+            signer_per_second: per_second,
+            signer_burst: burst,
+            max_invalid,
+            ..RateLimit::default()
+        }
+    }
+
+    fn mg_of(keys: &[Keypair]) -> MetagraphSnapshot {
+        MetagraphSnapshot::new(
             17,
-            Limits::default(),
-            RateLimit {
-                per_second: 1.0,
-                burst: 5.0,
-            },
-        );
-        let mg = mg();
-        let mut limited = 0;
-        for _ in 0..50 {
-            if let Verdict::Ignore {
-                reason: Ignored::RateLimited,
-                ..
-            } = v.check(&[9, 9], Kind::Seed, Some(b"flood"), &mg, true)
-            {
-                limited += 1;
+            1000,
+            keys.iter().enumerate().map(|(i, k)| Member {
+                uid: i as u16,
+                hotkey: Account(k.public()),
+                validator_permit: i == 0,
+                stake: 0,
+                axon: None,
+            }),
+        )
+    }
+
+    #[test]
+    fn a_busy_honest_forwarder_is_never_limited() {
+        // 3,000 valid manifests (one per miner, as the protocol has it) all arriving through one
+        // peer in a burst: every one is accepted with the default limits.
+        let keys: Vec<Keypair> = (0..3000u32)
+            .map(|i| {
+                let mut seed = [7u8; 32];
+                seed[..4].copy_from_slice(&i.to_le_bytes());
+                Keypair::from_seed(&seed)
+            })
+            .collect();
+        let mg = mg_of(&keys);
+        let mut v = Validator::new(17, Limits::default(), RateLimit::default());
+        let mut accepted = 0;
+        for k in &keys {
+            let m = Envelope::sign_with(17, 1000, k, manifest(k.public())).to_bytes();
+            if let Verdict::Accept { .. } = v.check(&m, Kind::Manifest, Some(b"relay"), &mg, true) {
+                accepted += 1;
             }
         }
-        assert!(limited >= 44, "{limited}");
-        let good = Envelope::sign_with(17, 1000, &key(1), seed(1)).to_bytes();
+        assert_eq!(accepted, keys.len());
+    }
+
+    #[test]
+    fn a_hotkey_over_its_rate_is_ignored_but_not_others() {
+        let mut v = Validator::new(17, Limits::default(), rate(0.001, 5.0, 20));
+        let mg = mg();
+        let verdicts: Vec<String> = (0..8)
+            .map(|r| {
+                let m = Envelope::sign_with(17, 1000, &key(1), seed(10 + r)).to_bytes();
+                reason(v.check(&m, Kind::Seed, Some(b"p"), &mg, true))
+            })
+            .collect();
+        assert_eq!(verdicts.iter().filter(|r| *r == "accept").count(), 5);
+        assert_eq!(verdicts[7], "ignore RateLimited");
+        // Another hotkey through the same peer is unaffected.
+        let mut p = manifest(key(2).public());
+        if let Payload::Manifest(m) = &mut p {
+            m.round = 14;
+        }
+        let own = Envelope::sign_with(17, 1000, &key(2), p).to_bytes();
         assert_eq!(
-            reason(v.check(&good, Kind::Seed, Some(b"honest"), &mg, true)),
+            reason(v.check(&own, Kind::Manifest, Some(b"p"), &mg, true)),
             "accept"
         );
+        // Catch-up (not live) is not limited: history comes in a burst.
+        let old = Envelope::sign_with(17, 1000, &key(1), seed(30)).to_bytes();
+        assert_eq!(
+            reason(v.check(&old, Kind::Seed, None, &mg, false)),
+            "accept"
+        );
+        // A forged message in a hotkey's name spends none of its tokens.
+        let mut v = Validator::new(17, Limits::default(), rate(0.001, 1.0, 1000));
+        let mut forged = Envelope::sign_with(17, 1000, &key(1), seed(40));
+        forged.signature[0] ^= 1;
+        for _ in 0..10 {
+            let _ = v.check(&forged.to_bytes(), Kind::Seed, Some(b"x"), &mg, true);
+        }
+        let real = Envelope::sign_with(17, 1000, &key(1), seed(41)).to_bytes();
+        assert_eq!(
+            reason(v.check(&real, Kind::Seed, Some(b"x"), &mg, true)),
+            "accept"
+        );
+    }
+
+    #[test]
+    fn a_peer_is_banned_after_too_many_invalid_messages_only() {
+        let mut v = Validator::new(17, Limits::default(), rate(1.0, 100.0, 3));
+        let mg = mg();
+        let bans: Vec<bool> = (0..6u8)
+            .map(
+                |i| match v.check(&[9, i], Kind::Seed, Some(b"flood"), &mg, true) {
+                    Verdict::Reject { ban, .. } => ban,
+                    other => panic!("garbage accepted: {other:?}"),
+                },
+            )
+            .collect();
+        // The fourth invalid message crosses the limit of three; the ban is signalled once.
+        assert_eq!(bans, [false, false, false, true, false, false]);
+        // Verdicts that depend on this node's view (an unregistered signer: maybe a metagraph
+        // the forwarder refreshed sooner) never count toward a ban.
+        let mut v = Validator::new(17, Limits::default(), rate(1.0, 100.0, 1));
+        for r in 0..5 {
+            let m = Envelope::sign_with(17, 1000, &key(3), seed(r)).to_bytes();
+            match v.check(&m, Kind::Seed, Some(b"skewed"), &mg, true) {
+                Verdict::Reject { ban, reason, .. } => {
+                    assert!(!ban, "{reason}");
+                    assert!(!reason.is_deterministic());
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // Valid traffic from the banned peer is still judged on its merits.
+        let good = Envelope::sign_with(17, 1000, &key(1), seed(1)).to_bytes();
+        assert_eq!(
+            reason(v.check(&good, Kind::Seed, Some(b"flood"), &mg, true)),
+            "accept"
+        );
+    }
+
+    #[test]
+    fn live_rounds_must_be_near_a_known_seed_round() {
+        let mut v = validator();
+        let mg = mg();
+        let manifest_round = |round: u64| {
+            let mut p = manifest(key(2).public());
+            if let Payload::Manifest(m) = &mut p {
+                m.round = round;
+            }
+            Envelope::sign_with(17, 1000, &key(2), p).to_bytes()
+        };
+        // No seed known yet: any round up to max_round.
+        assert_eq!(
+            reason(v.check(&manifest_round(500), Kind::Manifest, None, &mg, true)),
+            "accept"
+        );
+        let s = Envelope::sign_with(17, 1000, &key(1), seed(100)).to_bytes();
+        assert_eq!(reason(v.check(&s, Kind::Seed, None, &mg, true)), "accept");
+        for (round, ok) in [
+            (97, true),
+            (100, true),
+            (101, true),
+            (96, false),
+            (102, false),
+            (5_000, false),
+        ] {
+            let got = reason(v.check(&manifest_round(round), Kind::Manifest, None, &mg, true));
+            if ok {
+                assert_eq!(got, "accept", "round {round}");
+            } else {
+                assert!(got.contains("latest seed round"), "round {round}: {got}");
+            }
+        }
+        // Catch-up is exempt: history spans many rounds.
+        assert_eq!(
+            reason(v.check(&manifest_round(3), Kind::Manifest, None, &mg, false)),
+            "accept"
+        );
+        // Seeds are not windowed: a node that was away still takes the next seed.
+        let later = Envelope::sign_with(17, 1000, &key(1), seed(150)).to_bytes();
+        assert_eq!(
+            reason(v.check(&later, Kind::Seed, None, &mg, true)),
+            "accept"
+        );
+        assert_eq!(
+            reason(v.check(&manifest_round(150), Kind::Manifest, None, &mg, true)),
+            "accept"
+        );
+        // The absolute bound still holds.
+        assert!(reason(v.check(
+            &manifest_round(20_000_000),
+            Kind::Manifest,
+            None,
+            &mg,
+            false
+        ))
+        .contains("round"));
+    }
+
+    #[test]
+    fn inline_prompts_must_match_their_hash() {
+        use sha2::Digest as _;
+        let mut v = validator();
+        let mg = mg();
+        let text = b"https://a/1.png\nhttps://a/2.png".to_vec();
+        let with = |inline: Vec<u8>, hash: [u8; 32], round: u64| {
+            let mut p = seed(round);
+            if let Payload::Seed(s) = &mut p {
+                s.prompts_inline = inline;
+                s.prompts_sha256 = hash;
+            }
+            Envelope::sign_with(17, 1000, &key(1), p).to_bytes()
+        };
+        let hash: [u8; 32] = sha2::Sha256::digest(&text).into();
+        assert_eq!(
+            reason(v.check(&with(text.clone(), hash, 1), Kind::Seed, None, &mg, true)),
+            "accept"
+        );
+        let got = reason(v.check(&with(text, [0; 32], 2), Kind::Seed, None, &mg, true));
+        assert!(got.contains("prompts_sha256"), "{got}");
+        let big = vec![b'a'; MAX_INLINE_PROMPTS + 1];
+        let h: [u8; 32] = sha2::Sha256::digest(&big).into();
+        let got = reason(v.check(&with(big, h, 3), Kind::Seed, None, &mg, true));
+        assert!(got.contains("prompts_inline"), "{got}");
     }
 }

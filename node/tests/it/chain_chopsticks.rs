@@ -63,6 +63,29 @@ fn pubkey(cli: &Cli, wallet: &str) -> (Account, Account) {
     (cold, hot)
 }
 
+/// `SubtensorModule.<item>` key with already hashed parts.
+fn sub_key(item: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut key = [
+        sp_core::hashing::twox_128(b"SubtensorModule"),
+        sp_core::hashing::twox_128(item),
+    ]
+    .concat();
+    for p in parts {
+        key.extend_from_slice(p);
+    }
+    key
+}
+
+/// A raw storage value at `at` (empty when absent).
+async fn raw_at(chain: &Chopsticks, key: Vec<u8>, at: [u8; 32]) -> Vec<u8> {
+    chain
+        .rpc()
+        .storage(&key, Some(at))
+        .await
+        .expect("raw storage")
+        .unwrap_or_default()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // The chain slot is held for the whole test on purpose; no task of the test takes it.
 #[allow(clippy::await_holding_lock)]
@@ -159,6 +182,14 @@ async fn chain_client_and_cli_on_a_real_runtime() {
         "{err}"
     );
 
+    // Alpha stake on miner1, so the stake comparison below is not all zeros.
+    chain
+        .set_storage(serde_json::json!({ "SubtensorModule": {
+            "TotalHotkeyAlpha": [[[m1_hot.ss58(), netuid], 4_200_000_000u64]]
+        }}))
+        .await
+        .expect("stake");
+
     // Metagraph: CLI JSON, library storage path, library runtime-API path, raw storage.
     let mg = client
         .metagraph(netuid, Source::Storage)
@@ -180,6 +211,7 @@ async fn chain_client_and_cli_on_a_real_runtime() {
     );
     assert_eq!(axon.port, 8091);
     assert!(by(&m2_hot).axon.is_none());
+    assert_eq!(by(&m1_hot).stake, 4_200_000_000);
 
     let head = client.head().await.expect("head");
     for n in &mg.neurons {
@@ -231,6 +263,69 @@ async fn chain_client_and_cli_on_a_real_runtime() {
             active.get(n.uid as usize).copied().unwrap_or(false),
             n.active
         );
+    }
+
+    // The other per-neuron fields against their storage maps, read raw and decoded here.
+    let at = mg.block_hash;
+    let per_subnet = |item: &[u8]| sub_key(item, &[&netuid.to_le_bytes()]);
+    let permits =
+        Vec::<bool>::decode(&mut &raw_at(&chain, per_subnet(b"ValidatorPermit"), at).await[..])
+            .expect("Vec<bool>");
+    let last_update =
+        Vec::<u64>::decode(&mut &raw_at(&chain, per_subnet(b"LastUpdate"), at).await[..])
+            .expect("Vec<u64>");
+    let incentive =
+        Vec::<u16>::decode(&mut &raw_at(&chain, per_subnet(b"Incentive"), at).await[..])
+            .expect("Vec<u16>");
+    let emission = Vec::<u64>::decode(&mut &raw_at(&chain, per_subnet(b"Emission"), at).await[..])
+        .expect("Vec<u64>");
+    assert!(
+        last_update.iter().any(|b| *b > 0),
+        "registration writes LastUpdate"
+    );
+    for n in &mg.neurons {
+        let uid = n.uid as usize;
+        assert_eq!(
+            permits.get(uid).copied().unwrap_or(false),
+            n.validator_permit
+        );
+        assert_eq!(last_update.get(uid).copied().unwrap_or(0), n.last_update);
+        assert_eq!(incentive.get(uid).copied().unwrap_or(0), n.incentive);
+        assert_eq!(emission.get(uid).copied().unwrap_or(0), n.emission);
+        // TotalHotkeyAlpha(Blake2_128Concat hotkey, Identity netuid): u64 alpha.
+        let blake_hk = [&sp_core::hashing::blake2_128(&n.hotkey.0)[..], &n.hotkey.0].concat();
+        let stake = raw_at(
+            &chain,
+            sub_key(b"TotalHotkeyAlpha", &[&blake_hk, &netuid.to_le_bytes()]),
+            at,
+        )
+        .await;
+        let stake = if stake.is_empty() {
+            0
+        } else {
+            u64::decode(&mut &stake[..]).expect("u64")
+        };
+        assert_eq!(stake, n.stake, "stake of uid {uid}");
+        // Axons(Identity netuid, Blake2_128Concat hotkey): AxonInfo with two placeholders.
+        let axon = raw_at(
+            &chain,
+            sub_key(b"Axons", &[&netuid.to_le_bytes(), &blake_hk]),
+            at,
+        )
+        .await;
+        match &n.axon {
+            None => assert!(axon.is_empty(), "uid {uid} never served"),
+            Some(a) => {
+                let (block, version, ip, port, ip_type, protocol, _, _) =
+                    <(u64, u32, u128, u16, u8, u8, u8, u8)>::decode(&mut &axon[..])
+                        .expect("AxonInfo");
+                assert_eq!(
+                    (block, version, ip, port),
+                    (a.block, a.version, a.ip, a.port)
+                );
+                assert_eq!((ip_type, protocol), (a.ip_type, a.protocol));
+            }
+        }
     }
 
     let via_api = client

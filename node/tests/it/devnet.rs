@@ -167,6 +167,19 @@ fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
     unique.dedup();
     assert_eq!(rows.len(), unique.len(), "no duplicated matches: {matrix}");
     assert!(git(&clone, &["log", "--oneline"]).lines().count() >= 2);
+    // The gossiped result carries every match of the matrix (with its margin) and names the
+    // pushed state commit that records the round.
+    assert!(!rows.is_empty());
+    assert_eq!(r0["matches"].as_u64(), Some(rows.len() as u64), "{r0}");
+    let commit = r0["state_commit"].as_str().unwrap_or_default();
+    assert!(
+        commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{r0}"
+    );
+    git(
+        &clone,
+        &["cat-file", "-e", &format!("{commit}:rounds/0/winner.json")],
+    );
 
     // The winner was audited by regeneration on its pod: submitted vs generated and defender
     // vs generated duels in audit_matrix.csv, and a passed verdict.
@@ -178,6 +191,25 @@ fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
     )
     .expect("json");
     assert_eq!(verdicts[winner]["verdict"], "passed", "{verdicts:#}");
+    // ... and its regeneration on the pod is reported as 404's orchestrator reports it.
+    let reports: Value = serde_json::from_str(
+        &std::fs::read_to_string(clone.join("rounds/0/generation_reports.json"))
+            .expect("generation reports"),
+    )
+    .expect("json");
+    let report = &reports[winner];
+    assert_eq!(report["hotkey"], *winner, "{reports:#}");
+    assert_eq!(report["outcome"], "completed", "{reports:#}");
+    let repeats = report["repeats"].as_array().expect("repeats");
+    assert!(!repeats.is_empty(), "{reports:#}");
+    for (i, r) in repeats.iter().enumerate() {
+        assert_eq!(r["repeat_index"], i as u64 + 1, "{reports:#}");
+        assert!(r["generated_prompts"].as_u64() > Some(0), "{reports:#}");
+        assert!(
+            r["generation_time"].as_f64().is_some_and(|t| t >= 0.0),
+            "{reports:#}"
+        );
+    }
     let requests: Value = serde_json::from_str(
         &std::fs::read_to_string(clone.join("rounds/0/require_audit.json")).expect("requests"),
     )

@@ -1,6 +1,11 @@
 //! The explorer through the `sn17` binary: `explorer run` stores what an in-process validator
-//! and `gossip publish-manifest` publish, `gossip tail` prints it, the JSON API serves it, and the
-//! web page renders the round list and a round in a real headless Chromium. Also `p2p id`.
+//! and `gossip publish-manifest` publish, `gossip tail` prints it, the JSON API serves it, a
+//! second explorer fills itself with `--catch-up`, `p2p peers` finds the explorer (identify's
+//! agent), and the web page renders the round list and a round (with a render thumbnail served
+//! from 127.0.0.1 and the state commit linked) in a real headless Chromium. Also `p2p id`.
+//!
+//! Without Chromium the page part is skipped, unless `SN17_REQUIRE_CHROMIUM=1` (CI), which
+//! makes a missing browser a failure.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -46,6 +51,50 @@ fn first_json_line(child: &mut Child, timeout: Duration) -> Value {
         }
     });
     rx.recv_timeout(timeout).expect("a JSON line in time")
+}
+
+/// A renders server on 127.0.0.1: a PNG for every `…/grid.png`, 404 otherwise; records the
+/// paths asked for.
+fn renders_server(png: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("").to_string();
+            let (status, body, kind) = if path.ends_with("/grid.png") {
+                ("200 OK", png.clone(), "image/png")
+            } else {
+                ("404 Not Found", Vec::new(), "text/plain")
+            };
+            if let Ok(mut l) = log.lock() {
+                l.push(path);
+            }
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
+                 access-control-allow-origin: *\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(&body);
+        }
+    });
+    (url, seen)
+}
+
+/// A 4×3 PNG.
+fn thumbnail_png() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(4, 3, image::Rgb([200, 40, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
+    out.into_inner()
 }
 
 fn chromium() -> Option<String> {
@@ -148,7 +197,8 @@ async fn explorer_cli_api_and_page() {
         members.clone(),
     )));
 
-    // The explorer.
+    // The explorer, with thumbnails from a local renders server.
+    let (renders_url, render_requests) = renders_server(thumbnail_png());
     let mg_arg = mg_file.display().to_string();
     let mut explorer = Kill(
         Command::new(BIN)
@@ -160,7 +210,12 @@ async fn explorer_cli_api_and_page() {
                 "--metagraph-file",
                 &mg_arg,
             ])
-            .args(["--netuid", &NETUID.to_string(), "--renders-url", ""])
+            .args([
+                "--netuid",
+                &NETUID.to_string(),
+                "--renders-url",
+                &renders_url,
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("explorer starts"),
@@ -216,14 +271,25 @@ async fn explorer_cli_api_and_page() {
         1.0,
         HEAD + 10,
     );
+    let state_commit = "4d3c2b1a".repeat(5);
     let mut res = result(7);
     if let Payload::Result(r) = &mut res {
         r.winner = miner.ss58();
         r.matches[0].left = miner.ss58();
         r.matches[0].winner = miner.ss58();
+        r.state_commit = state_commit.clone();
+    }
+    // The seed carries its prompts inline; the explorer serves them back.
+    let prompts_txt = b"https://example.org/p/0.png\nhttps://example.org/p/1.png".to_vec();
+    let mut seed7 = seed(7);
+    if let Payload::Seed(s) = &mut seed7 {
+        use sha2::Digest as _;
+        s.prompts_sha256 = sha2::Sha256::digest(&prompts_txt).into();
+        s.prompts_count = 2;
+        s.prompts_inline = prompts_txt.clone();
     }
     for p in [
-        seed(7),
+        seed7,
         res,
         Payload::Leader(LeaderChange::from_entry(7, &entry)),
     ] {
@@ -293,6 +359,18 @@ async fn explorer_cli_api_and_page() {
     assert_eq!(rounds[0]["seeds"], 1, "{rounds}");
     assert_eq!(rounds[0]["manifests"], 1, "{rounds}");
     assert_eq!(rounds[0]["results"], 1, "{rounds}");
+    assert_eq!(rounds[0]["matches"], 1, "{rounds}");
+    assert_eq!(rounds[0]["state_commit"], state_commit.as_str(), "{rounds}");
+    let r = client
+        .get(format!("{http}/api/rounds/7/prompts"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.bytes().await.expect("body").as_ref(),
+        prompts_txt.as_slice()
+    );
     let round = get("/api/rounds/7").await;
     assert_eq!(round["leaders"].as_array().map(Vec::len), Some(1));
     assert_eq!(get("/api/leaders").await.as_array().map(Vec::len), Some(1));
@@ -301,11 +379,98 @@ async fn explorer_cli_api_and_page() {
         Some(1)
     );
     assert_eq!(get("/api/metagraph").await["registered"], 3);
-    assert!(!get("/api/peers")
-        .await
+    // identify and ping are observable per peer: the agent string and a round trip.
+    let until = Instant::now() + Duration::from_secs(20);
+    let peers = loop {
+        let peers = get("/api/peers").await;
+        let seen = peers.as_array().is_some_and(|l| {
+            l.iter().any(|p| {
+                p["agent"].as_str().is_some_and(|a| a.starts_with("sn17/")) && p["ping_ms"].is_f64()
+            })
+        });
+        if seen || Instant::now() > until {
+            break peers;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(
+        peers.as_array().is_some_and(|l| l.iter().any(|p| {
+            p["agent"].as_str().is_some_and(|a| a.starts_with("sn17/"))
+                && p["ping_ms"].as_f64().is_some_and(|ms| ms >= 0.0)
+                && p["banned"] == false
+        })),
+        "{peers}"
+    );
+
+    // `p2p peers` joins through the explorer and lists it with its agent.
+    let o = Command::new(BIN)
+        .args(["--json", "p2p", "peers", "--wait", "3"])
+        .args([
+            "--p2p.listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--p2p.bootstrap",
+            &boot,
+        ])
+        .args(["--metagraph-file", &mg_arg, "--netuid", &NETUID.to_string()])
+        .output()
+        .expect("p2p peers runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let listed: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let explorer_entry = listed
         .as_array()
-        .expect("peers")
-        .is_empty());
+        .and_then(|l| l.iter().find(|p| p["peer_id"] == peer_id.as_str()))
+        .unwrap_or_else(|| panic!("the explorer is not among the peers: {listed}"));
+    assert!(
+        explorer_entry["agent"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("sn17/")),
+        "{explorer_entry}"
+    );
+
+    // A second explorer with no bootstrap peer fills its store with `--catch-up`.
+    let data2 = dir.path().join("explorer2-data");
+    let mut explorer2 = Kill(
+        Command::new(BIN)
+            .args(["explorer", "run", "--json", "--http", "127.0.0.1:0"])
+            .args(["--data-dir", &data2.display().to_string()])
+            .args([
+                "--p2p.listen",
+                "/ip4/127.0.0.1/tcp/0",
+                "--metagraph-file",
+                &mg_arg,
+            ])
+            .args(["--netuid", &NETUID.to_string(), "--renders-url", ""])
+            .args(["--catch-up", &http])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("second explorer starts"),
+    );
+    let ready2 = first_json_line(&mut explorer2.0, Duration::from_secs(30));
+    let http2 = ready2["http"].as_str().expect("http").to_string();
+    let caught: Value = serde_json::from_slice(
+        &client
+            .get(format!("{http2}/api/rounds/7"))
+            .send()
+            .await
+            .expect("GET")
+            .bytes()
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    for (kind, n) in [
+        ("seeds", 1),
+        ("manifests", 1),
+        ("results", 1),
+        ("leaders", 1),
+    ] {
+        assert_eq!(
+            caught[kind].as_array().map(Vec::len),
+            Some(n),
+            "{kind}: {caught}"
+        );
+    }
+    drop(explorer2);
     assert_eq!(get("/api/messages").await.as_array().map(Vec::len), Some(4));
     let status = get("/api/status").await;
     assert_eq!(status["peer_id"], peer_id.as_str());
@@ -331,6 +496,10 @@ async fn explorer_cli_api_and_page() {
 
     // The page, in a real browser.
     let Some(browser) = chromium() else {
+        assert!(
+            std::env::var("SN17_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
+            "SN17_REQUIRE_CHROMIUM=1 but no chromium is installed"
+        );
         eprintln!("SKIP: chromium is not installed; the page was not rendered");
         return;
     };
@@ -371,5 +540,25 @@ async fn explorer_cli_api_and_page() {
         "{page}"
     );
     assert!(page.contains(r#"class="leader-row""#), "{page}");
+    // The state commit links to GitHub (the result names a GitHub owner/name).
+    assert!(
+        page.contains(&format!(
+            r#"href="https://github.com/404-Repo/404-competition-0/commit/{state_commit}""#
+        )),
+        "{page}"
+    );
+    assert!(page.contains(r#"href="/api/rounds/7/prompts""#), "{page}");
+    // The thumbnail was fetched from the renders server and decoded (its natural width, 4 px,
+    // written by the page's onload handler).
+    let wanted = format!("/rounds/7/{}/submitted/prompt-0/grid.png", miner.ss58());
+    let requested = render_requests
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    assert!(requested.contains(&wanted), "{requested:?}");
+    assert!(
+        page.contains(r#"class="thumb""#) && page.contains(r#"data-width="4""#),
+        "{page}"
+    );
     validator.cancel.cancel();
 }

@@ -3,6 +3,7 @@
 //! explorer, the config file and `sn17 render`.
 
 mod chain_chopsticks;
+mod chain_dispatch_cli;
 mod chain_reconnect;
 mod competition;
 mod config_cli;
@@ -12,6 +13,7 @@ mod gossip_adversarial;
 mod gossip_chain;
 mod gossip_mesh;
 mod gossip_support;
+mod judge_cli;
 mod render_cli;
 
 /// One chain test at a time: each starts its own chopsticks (plus, for the devnet, a

@@ -103,6 +103,38 @@ impl Record for DownloadRecord {
     }
 }
 
+/// A submission's regeneration on its pod for an audit: its `generation_reports.json` entry
+/// (404's format), kept so that a restarted validator writes the same report without
+/// regenerating again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationRecord {
+    pub round: u64,
+    pub hotkey: String,
+    /// The `generation_reports.json` value (`hotkey`, `outcome`, `repeats`, `reason`).
+    pub report: serde_json::Value,
+}
+
+impl GenerationRecord {
+    /// Key prefix of a round's generation records (they share the submissions column).
+    pub fn prefix(round: u64) -> Vec<u8> {
+        KeyBuilder::new().u64(round).str(GENERATION_TAG).build()
+    }
+}
+
+/// Tag between the round and the hotkey; no ss58 hotkey can equal it.
+const GENERATION_TAG: &str = "~generation";
+
+impl Record for GenerationRecord {
+    const COLUMN: Column = Column::Submissions;
+    fn key(&self) -> Vec<u8> {
+        KeyBuilder::new()
+            .u64(self.round)
+            .str(GENERATION_TAG)
+            .str(&self.hotkey)
+            .build()
+    }
+}
+
 /// Where one output's rendered views are, or why there are none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderRecord {
@@ -131,6 +163,12 @@ pub struct MatchRecord {
     pub score: i64,
     pub duels: u32,
     pub margin: f64,
+    /// Who decided: `vlm:<model>` or `offline` (absent in records that predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
+    /// 404's match report (every prompt's winner and `detail`), when the judge kept one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<serde_json::Value>,
 }
 
 impl Record for MatchRecord {

@@ -359,6 +359,12 @@ impl StateRepo {
                 Ok(()) => return Ok(()),
                 Err(reason) => {
                     tracing::warn!(attempt, remote, %reason, "state repo push failed");
+                    if self.clear_stale_remote_lock(remote, &reason) {
+                        // The lock was the only obstacle: push again without counting it.
+                        if self.push_once(remote).is_ok() {
+                            return Ok(());
+                        }
+                    }
                     last = reason;
                 }
             }
@@ -376,6 +382,48 @@ impl StateRepo {
             attempts,
             reason: last,
         })
+    }
+
+    /// A push killed while a local (path) remote held a ref lock leaves `<ref>.lock` in that
+    /// remote, and every later push fails on it. A push holds such a lock for milliseconds, so a
+    /// lock named by the failure that is still there, unchanged, [`STALE_REMOTE_LOCK`] after it
+    /// was written is a dead push's: it is removed. Network remotes are left alone (their server
+    /// owns its locks). Returns whether a lock was removed.
+    fn clear_stale_remote_lock(&self, remote: &str, reason: &str) -> bool {
+        let Some(root) = self
+            .repo
+            .find_remote(remote)
+            .ok()
+            .and_then(|r| r.url().ok().and_then(local_remote_path))
+        else {
+            return false;
+        };
+        let Some(lock) = locked_file(reason) else {
+            return false;
+        };
+        // Only a ref lock inside that remote, never anything else the message might name.
+        let (Ok(root), Some(parent)) = (root.canonicalize(), lock.parent()) else {
+            return false;
+        };
+        let inside = parent.canonicalize().is_ok_and(|p| {
+            p.starts_with(&root) && p.strip_prefix(&root).is_ok_and(|r| r.starts_with("refs"))
+        });
+        if !inside || lock.extension().is_none_or(|e| e != "lock") {
+            return false;
+        }
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let Some(written) = modified(&lock) else {
+            return false;
+        };
+        let age = written.elapsed().unwrap_or_default();
+        if age < STALE_REMOTE_LOCK {
+            std::thread::sleep(STALE_REMOTE_LOCK - age);
+        }
+        if modified(&lock) != Some(written) {
+            return false;
+        }
+        tracing::warn!(path = %lock.display(), "removing a stale ref lock a killed push left in the remote");
+        std::fs::remove_file(&lock).is_ok()
     }
 
     fn push_once(&self, remote: &str) -> std::result::Result<(), String> {
@@ -519,18 +567,39 @@ fn has_objects(git_dir: &Path) -> bool {
     })
 }
 
+/// How old a ref lock in a local remote must be before a push treats it as a dead push's.
+pub const STALE_REMOTE_LOCK: Duration = Duration::from_secs(2);
+
+/// The directory of a remote given as a local path or `file://` URL; `None` for network URLs.
+fn local_remote_path(url: &str) -> Option<PathBuf> {
+    if let Some(p) = url.strip_prefix("file://") {
+        return Some(PathBuf::from(p));
+    }
+    (!url.contains("://") && !url.contains('@')).then(|| PathBuf::from(url))
+}
+
+/// The file libgit2 names in "failed to lock file '<path>' for writing".
+fn locked_file(reason: &str) -> Option<PathBuf> {
+    let rest = reason.split("failed to lock file '").nth(1)?;
+    let path = rest.split('\'').next()?;
+    Some(PathBuf::from(path))
+}
+
 /// A process killed inside a ref or index update leaves `*.lock` files that make every later
 /// update fail. The state clone belongs to one sn17 process, so at open any lock is stale.
 fn clear_stale_locks(repo: &Repository, branch: &str) {
     let git = repo.path();
-    let branch_lock = format!("refs/heads/{branch}.lock");
-    for name in [
-        "index.lock",
-        "HEAD.lock",
-        "config.lock",
-        "packed-refs.lock",
-        branch_lock.as_str(),
-    ] {
+    let mut names: Vec<String> = ["index.lock", "HEAD.lock", "config.lock", "packed-refs.lock"]
+        .map(String::from)
+        .to_vec();
+    names.push(format!("refs/heads/{branch}.lock"));
+    // A push killed after the remote took it leaves the remote-tracking ref locked.
+    if let Ok(remotes) = repo.remotes() {
+        for r in remotes.iter().filter_map(|r| r.ok().flatten()) {
+            names.push(format!("refs/remotes/{r}/{branch}.lock"));
+        }
+    }
+    for name in &names {
         let p = git.join(name);
         if p.exists() {
             tracing::warn!(path = %p.display(), "removing a stale git lock left by a killed process");

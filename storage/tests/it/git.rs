@@ -307,3 +307,56 @@ fn a_git_dir_left_half_created_by_a_killed_init_is_started_again() {
             > 1
     );
 }
+
+#[test]
+fn a_push_killed_mid_way_leaves_no_lock_that_blocks_the_next_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = bare_remote(dir.path());
+    let path = dir.path().join("a");
+    let a = StateRepo::open_or_clone(&path, Some(&url), "main").expect("a");
+    a.commit(&[("state.json".into(), b"{}".to_vec())], "init")
+        .expect("commit");
+    a.push("origin", &quick()).expect("push");
+    a.commit(&[("state.json".into(), b"{\"a\": 1}".to_vec())], "next")
+        .expect("commit");
+    drop(a);
+    // What a SIGKILL between the remote's update and the tracking ref's rename leaves.
+    let lock = path.join(".git/refs/remotes/origin/main.lock");
+    std::fs::write(&lock, b"").expect("lock");
+    let a = StateRepo::open(&path, "main").expect("reopen");
+    assert!(!lock.exists(), "the stale lock is cleared at open");
+    a.push("origin", &quick()).expect("push after the crash");
+    let remote = StateRepo::open(&url, "main").expect("remote");
+    assert_eq!(remote.head().expect("head"), a.head().expect("head"));
+}
+
+#[test]
+fn a_push_killed_inside_the_remote_leaves_a_lock_the_next_push_clears() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = bare_remote(dir.path());
+    let a = StateRepo::open_or_clone(dir.path().join("a"), Some(&url), "main").expect("a");
+    a.commit(&[("state.json".into(), b"{}".to_vec())], "init")
+        .expect("commit");
+    a.push("origin", &quick()).expect("push");
+    a.commit(&[("state.json".into(), b"{\"a\": 1}".to_vec())], "next")
+        .expect("commit");
+    // What a SIGKILL inside the remote's ref update leaves: the branch's lock in the bare repo.
+    let lock = std::path::Path::new(&url).join("refs/heads/main.lock");
+    std::fs::write(&lock, b"").expect("lock");
+    let t = std::time::Instant::now();
+    a.push("origin", &quick())
+        .expect("the stale lock is cleared and the push lands");
+    assert!(!lock.exists(), "the dead push's lock is gone");
+    // It waited for the lock to be provably stale, not less.
+    assert!(t.elapsed() >= sn17_storage::state_repo::STALE_REMOTE_LOCK - Duration::from_millis(50));
+    let remote = StateRepo::open(&url, "main").expect("remote");
+    assert_eq!(remote.head().expect("head"), a.head().expect("head"));
+    // A lock outside refs/ (e.g. the remote's config) is never touched.
+    let config_lock = std::path::Path::new(&url).join("config.lock");
+    std::fs::write(&config_lock, b"").expect("lock");
+    a.commit(&[("state.json".into(), b"{\"a\": 2}".to_vec())], "again")
+        .expect("commit");
+    a.push("origin", &quick())
+        .expect("a ref push does not need config");
+    assert!(config_lock.exists());
+}

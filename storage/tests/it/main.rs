@@ -4,6 +4,7 @@ mod db;
 mod git;
 mod pyjson_vectors;
 mod real_files;
+mod round_files;
 
 /// 404's real Competition 0 state repository, beside the project; tests skip without it.
 pub fn competition0() -> Option<std::path::PathBuf> {

@@ -1,6 +1,7 @@
 //! Fetching one file: streamed under a hard size cap, with per-read and total timeouts and
 //! retries, ending in a body or one of 404's failure reasons.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +78,8 @@ pub struct Fetcher {
     client: reqwest::Client,
     cfg: Arc<DownloadConfig>,
     kind: ContentKind,
+    /// Body bytes taken off the wire, over all fetches: what the cap bounds (tests, stats).
+    received: Arc<AtomicU64>,
 }
 
 impl Fetcher {
@@ -97,11 +100,17 @@ impl Fetcher {
             client,
             kind: ContentKind::from_ext(&cfg.ext),
             cfg: Arc::new(cfg),
+            received: Arc::new(AtomicU64::new(0)),
         })
     }
 
     pub fn config(&self) -> &DownloadConfig {
         &self.cfg
+    }
+
+    /// Body bytes received so far by this fetcher and its clones.
+    pub fn bytes_received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 
     fn prefix(&self) -> &str {
@@ -213,6 +222,8 @@ impl Fetcher {
                 Ok(Err(e)) => return Err(self.classify(&e)),
                 Ok(Ok(None)) => break,
                 Ok(Ok(Some(chunk))) => {
+                    self.received
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                     if body.len() as u64 + chunk.len() as u64 > cap {
                         return Err(self.too_large());
                     }

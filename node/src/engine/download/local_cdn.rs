@@ -4,7 +4,8 @@
 //! Routes, by the first path segment:
 //! * `/m2/…` 404; `/m6/{stem}` 500 when the stem starts with 0–3; `/m3/{stem}` an endless
 //!   chunked body when the stem starts with 0–3; any other `/m{i}/{stem}.js` a small module.
-//! * `/big/…` declares 2 MiB; `/lying/…` declares 1000 bytes, sends 10, closes; `/drip/…` one
+//! * `/big/…` declares 2 MiB; `/lying/…` declares 1000 bytes, sends 10, closes; `/understated/…`
+//!   declares 64 bytes and sends 4 MiB more; `/drip/…` one
 //!   byte every 200 ms; `/redirect/…` 302 to another host; `/binary/…` a PNG; `/endless/…` chunks
 //!   forever; `/hang/…` accepts and never answers; `/bench/…` 16 KiB of JavaScript.
 
@@ -128,6 +129,19 @@ async fn serve_conn(mut sock: TcpStream) -> std::io::Result<()> {
                 sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2097152\r\n\r\n")
                     .await?;
                 sock.write_all(&[b' '; 1024]).await?;
+                return Ok(());
+            }
+            // Declares 64 bytes, then keeps sending: the framing, not the sender, ends the body.
+            "understated" => {
+                let mut first = module_body(&path);
+                first.resize(64, b' ');
+                sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n")
+                    .await?;
+                sock.write_all(&first).await?;
+                let junk = vec![b'/'; 64 * 1024];
+                for _ in 0..64 {
+                    sock.write_all(&junk).await?;
+                }
                 return Ok(());
             }
             "lying" => {

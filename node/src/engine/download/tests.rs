@@ -225,3 +225,40 @@ async fn a_round_resumes_where_it_stopped() {
     again.sort();
     assert_eq!(again, ["9bb", "ccc"]);
 }
+
+#[tokio::test]
+async fn understated_and_unbounded_bodies_never_take_more_than_the_cap() {
+    let cdn = LocalCdn::start(0).await.expect("cdn");
+    // Declares 64 bytes and sends 4 MiB more: the body is the declared 64 bytes, and no more
+    // than those are taken off the connection as body.
+    let f = Fetcher::new(cfg()).expect("client");
+    let (o, n) = f.fetch(&format!("{}/understated/abc.js", cdn.url())).await;
+    let mut want = module_body("/understated/abc.js");
+    want.resize(64, b' ');
+    match o {
+        FetchOutcome::Ok { body, .. } => assert_eq!((body, n), (want, 1)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.bytes_received(), 64);
+    // The trailing junk does not poison the next download from the same host.
+    let (o, _) = f.fetch(&format!("{}/m0/abc.js", cdn.url())).await;
+    assert_eq!(failed(&o), "ok");
+
+    // Declared over the cap: refused before any body byte is read.
+    let cap = 64 * 1024;
+    let small = DownloadConfig {
+        max_bytes: cap,
+        ..cfg()
+    };
+    let f = Fetcher::new(small).expect("client");
+    let (o, _) = f.fetch(&format!("{}/big/abc.js", cdn.url())).await;
+    assert_eq!((failed(&o), f.bytes_received()), ("js_too_large", 0));
+    // An endless chunked body: the reader stops within one 16 KiB frame past the cap.
+    let (o, n) = f.fetch(&format!("{}/endless/abc.js", cdn.url())).await;
+    assert_eq!((failed(&o), n), ("js_too_large", 1));
+    let got = f.bytes_received();
+    assert!(
+        got > cap && got <= cap + 16 * 1024,
+        "{got} body bytes read for a {cap}-byte cap"
+    );
+}

@@ -56,6 +56,7 @@ pub fn seed(round: u64) -> Payload {
         prompts_sha256: [7; 32],
         prompts_count: 64,
         prompts_url: "https://example.org/rounds/7/prompts.txt".into(),
+        prompts_inline: Vec::new(),
     })
 }
 
