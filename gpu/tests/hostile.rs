@@ -419,30 +419,37 @@ fn crc32(data: &[u8]) -> u32 {
     !c
 }
 
-#[test]
-fn glb_with_a_65k_texture_is_refused_before_decoding() {
-    let png = png_header(65_535, 65_535);
-    let pos: [[f32; 3]; 3] = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+/// A one-triangle GLB whose buffer holds `png` once and `images` images point at it; `textured`
+/// makes the first one the material's base colour texture.
+fn triangle_with_pngs(png: &[u8], images: usize, textured: bool) -> Vec<u8> {
     let mut bin = Vec::new();
-    for p in pos {
+    for p in [[0.0f32, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] {
         for v in p {
             bin.extend_from_slice(&v.to_le_bytes());
         }
     }
     let img_off = bin.len();
-    bin.extend_from_slice(&png);
-    let doc = json!({
+    bin.extend_from_slice(png);
+    let mut doc = json!({
         "asset": {"version": "2.0"},
         "buffers": [{"byteLength": bin.len()}],
         "bufferViews": [{"buffer": 0, "byteLength": 36}, {"buffer": 0, "byteOffset": img_off, "byteLength": png.len()}],
         "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0,0,0], "max": [1,1,0]}],
-        "images": [{"bufferView": 1, "mimeType": "image/png"}],
-        "textures": [{"source": 0}],
-        "materials": [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "material": 0}]}],
+        "images": vec![json!({"bufferView": 1, "mimeType": "image/png"}); images],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
         "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0
     });
-    let glb = common::make_glb(&doc, &bin);
+    if textured {
+        doc["textures"] = json!([{"source": 0}]);
+        doc["materials"] = json!([{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}]);
+        doc["meshes"][0]["primitives"][0]["material"] = json!(0);
+    }
+    common::make_glb(&doc, &bin)
+}
+
+#[test]
+fn glb_with_a_65k_texture_is_refused_before_decoding() {
+    let glb = triangle_with_pngs(&png_header(65_535, 65_535), 1, true);
     let t = Instant::now();
     let e = load(&glb).unwrap_err();
     assert!(
@@ -631,25 +638,7 @@ fn glb_whose_textures_sum_past_u64_is_reported_not_wrapped() {
     // 256 images sharing one PNG header of (2^27)² pixels (the largest side the PNG decoder
     // accepts is below 2^28): 2^56 decoded bytes each, so a plain sum wraps u64 to exactly 0.
     const SIDE: u32 = 1 << 27;
-    let png = png_header(SIDE, SIDE);
-    let mut bin = Vec::new();
-    for p in [[0.0f32, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] {
-        for v in p {
-            bin.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    let img_off = bin.len();
-    bin.extend_from_slice(&png);
-    let doc = json!({
-        "asset": {"version": "2.0"},
-        "buffers": [{"byteLength": bin.len()}],
-        "bufferViews": [{"buffer": 0, "byteLength": 36}, {"buffer": 0, "byteOffset": img_off, "byteLength": png.len()}],
-        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0,0,0], "max": [1,1,0]}],
-        "images": vec![json!({"bufferView": 1, "mimeType": "image/png"}); 256],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
-        "nodes": [{"mesh": 0}], "scenes": [{"nodes": [0]}], "scene": 0
-    });
-    let glb = common::make_glb(&doc, &bin);
+    let glb = triangle_with_pngs(&png_header(SIDE, SIDE), 256, false);
     let i = assets::inspect::inspect(&glb, &Limits::default()).unwrap();
     let textures = &i.glb.as_ref().unwrap().textures;
     assert_eq!(textures.len(), 256);

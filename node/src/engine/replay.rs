@@ -533,15 +533,7 @@ fn round_result(
                 let Some(rep) = cx.read::<MatchReport>(&path)? else {
                     continue;
                 };
-                let score: i64 = rep
-                    .duels
-                    .iter()
-                    .map(|d| match d.winner.as_str() {
-                        "right" => 1,
-                        "left" => -1,
-                        _ => 0,
-                    })
-                    .sum();
+                let score = rep.duels_score();
                 cx.check(Some(n), &path, "score = Σ duels", score, rep.score);
                 cx.check(
                     Some(n),

@@ -11,7 +11,7 @@ use sn17_chain::commitments::Data;
 use sn17_chain::metagraph::Source;
 use sn17_chain::weights::WeightsOptions;
 use sn17_chain::{Account, ChainError, ConnectOptions, PairSigner, Subtensor};
-use sn17_tests::{shared::shared_file, Chopsticks};
+use sn17_tests::Chopsticks;
 
 struct Cli<'a> {
     url: &'a str,
@@ -90,13 +90,9 @@ async fn raw_at(chain: &Chopsticks, key: Vec<u8>, at: [u8; 32]) -> Vec<u8> {
 // The chain slot is held for the whole test on purpose; no task of the test takes it.
 #[allow(clippy::await_holding_lock)]
 async fn chain_client_and_cli_on_a_real_runtime() {
-    let _slot = crate::chain_slot();
-    let Some(genesis) = shared_file("chain/raonet.json") else {
+    let Some((_slot, chain)) = crate::spec218_chain().await else {
         return;
     };
-    let chain = Chopsticks::start(&genesis)
-        .await
-        .expect("chopsticks starts");
     let dir = tempfile::tempdir().expect("tempdir");
     let wallets = dir.path().join("wallets");
     let cache = dir.path().join("cache");

@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::Value;
 use sn17_chain::commitments::Data;
 use sn17_chain::{ChainError, ConnectOptions, PairSigner, Subtensor};
-use sn17_tests::{shared::shared_file, Chopsticks};
+use sn17_tests::shared::shared_file;
 
 /// Runs `sn17 ARGS` with its caches in `cache`; returns (success, stdout, stderr).
 fn sn17(cache: &Path, args: &[&str]) -> (bool, String, String) {
@@ -189,13 +189,9 @@ fn metadata_check_of_files_through_the_cli() {
 // The chain slot is held for the whole test on purpose; no task of the test takes it.
 #[allow(clippy::await_holding_lock)]
 async fn dispatch_error_and_cli_reads_on_a_real_runtime() {
-    let _slot = crate::chain_slot();
-    let Some(genesis) = shared_file("chain/raonet.json") else {
+    let Some((_slot, chain)) = crate::spec218_chain().await else {
         return;
     };
-    let chain = Chopsticks::start(&genesis)
-        .await
-        .expect("chopsticks starts");
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = dir.path().join("cache");
     let url = chain.url().to_string();

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use sn17_chain::metagraph::Source;
 use sn17_chain::{ChainError, ConnectOptions, Subtensor};
-use sn17_tests::{shared::shared_file, Chopsticks};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -58,11 +57,9 @@ async fn proxy(upstream: String) -> Proxy {
 // The chain slot is held for the whole test on purpose; no task of the test takes it.
 #[allow(clippy::await_holding_lock)]
 async fn reads_reconnect_after_the_endpoint_drops() {
-    let _slot = crate::chain_slot();
-    let Some(genesis) = shared_file("chain/raonet.json") else {
+    let Some((_slot, chain)) = crate::spec218_chain().await else {
         return;
     };
-    let chain = Chopsticks::start(&genesis).await.expect("chopsticks");
     let upstream = chain.url().trim_start_matches("ws://").to_string();
     let p = proxy(upstream).await;
     let client = Subtensor::connect(&p.url, &ConnectOptions::default())

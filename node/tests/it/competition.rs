@@ -24,6 +24,15 @@ fn competition0() -> Option<PathBuf> {
     }
 }
 
+/// Fails the test with the command's stderr unless it exited 0.
+fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn prompts_command_reproduces_competition0_carryover() {
     let Some(root) = competition0() else { return };
@@ -51,11 +60,7 @@ fn prompts_command_reproduces_competition0_carryover() {
         .arg(&pool)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let got: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
@@ -377,11 +382,7 @@ fn db_stats_counts_records_per_column_while_the_node_holds_the_database() {
         .arg(&path)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(
         v["schema_version"].as_u64(),
@@ -473,11 +474,7 @@ fn seed_command_verifies_the_drand_beacon() {
             .expect("runs")
     };
     let out = seed(sig);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["drand_round"], 1000);
     assert_eq!(v["signature"], sig);

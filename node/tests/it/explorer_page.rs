@@ -55,6 +55,49 @@ fn first_json_line(child: &mut Child, timeout: Duration) -> Value {
 
 /// A renders server on 127.0.0.1: a PNG for every `…/grid.png`, 404 otherwise; records the
 /// paths asked for.
+/// Flags of a short-lived node that joins the test mesh through `boot`.
+fn joining(boot: &str, metagraph: &str) -> Vec<String> {
+    let netuid = NETUID.to_string();
+    [
+        "--p2p.listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--p2p.bootstrap",
+        boot,
+    ]
+    .into_iter()
+    .chain(["--metagraph-file", metagraph, "--netuid", &netuid])
+    .map(str::to_string)
+    .collect()
+}
+
+/// Starts `sn17 explorer run` on loopback with a metagraph file; returns it with its ready line.
+fn start_explorer(
+    data: &Path,
+    metagraph: &str,
+    renders_url: &str,
+    extra: &[&str],
+) -> (Kill, Value) {
+    let mut explorer = Kill(
+        Command::new(BIN)
+            .args(["explorer", "run", "--json", "--http", "127.0.0.1:0"])
+            .args(["--data-dir", &data.display().to_string()])
+            .args(["--p2p.listen", "/ip4/127.0.0.1/tcp/0"])
+            .args(["--metagraph-file", metagraph])
+            .args([
+                "--netuid",
+                &NETUID.to_string(),
+                "--renders-url",
+                renders_url,
+            ])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("explorer starts"),
+    );
+    let ready = first_json_line(&mut explorer.0, Duration::from_secs(30));
+    (explorer, ready)
+}
+
 fn renders_server(png: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{Read as _, Write as _};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -200,27 +243,7 @@ async fn explorer_cli_api_and_page() {
     // The explorer, with thumbnails from a local renders server.
     let (renders_url, render_requests) = renders_server(thumbnail_png());
     let mg_arg = mg_file.display().to_string();
-    let mut explorer = Kill(
-        Command::new(BIN)
-            .args(["explorer", "run", "--json", "--http", "127.0.0.1:0"])
-            .args(["--data-dir", &data.display().to_string()])
-            .args([
-                "--p2p.listen",
-                "/ip4/127.0.0.1/tcp/0",
-                "--metagraph-file",
-                &mg_arg,
-            ])
-            .args([
-                "--netuid",
-                &NETUID.to_string(),
-                "--renders-url",
-                &renders_url,
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("explorer starts"),
-    );
-    let ready = first_json_line(&mut explorer.0, Duration::from_secs(30));
+    let (_explorer, ready) = start_explorer(&data, &mg_arg, &renders_url, &[]);
     let http = ready["http"].as_str().expect("http").to_string();
     assert_eq!(ready["peer_id"], peer_id.as_str());
     let boot = format!(
@@ -240,13 +263,7 @@ async fn explorer_cli_api_and_page() {
                 "--count",
                 "1",
             ])
-            .args([
-                "--p2p.listen",
-                "/ip4/127.0.0.1/tcp/0",
-                "--p2p.bootstrap",
-                &boot,
-            ])
-            .args(["--metagraph-file", &mg_arg, "--netuid", &NETUID.to_string()])
+            .args(joining(&boot, &mg_arg))
             .stdout(Stdio::piped())
             .spawn()
             .expect("tail starts"),
@@ -311,13 +328,7 @@ async fn explorer_cli_api_and_page() {
         ])
         .args(["--cdn-url", "https://cdn.example.org/m3"])
         .args(["--file", &format!("prompt-0={}", "ab".repeat(32))])
-        .args([
-            "--p2p.listen",
-            "/ip4/127.0.0.1/tcp/0",
-            "--p2p.bootstrap",
-            &boot,
-        ])
-        .args(["--metagraph-file", &mg_arg, "--netuid", &NETUID.to_string()])
+        .args(joining(&boot, &mg_arg))
         .args([
             "--wallet.path",
             &wallets.display().to_string(),
@@ -405,13 +416,7 @@ async fn explorer_cli_api_and_page() {
     // `p2p peers` joins through the explorer and lists it with its agent.
     let o = Command::new(BIN)
         .args(["--json", "p2p", "peers", "--wait", "3"])
-        .args([
-            "--p2p.listen",
-            "/ip4/127.0.0.1/tcp/0",
-            "--p2p.bootstrap",
-            &boot,
-        ])
-        .args(["--metagraph-file", &mg_arg, "--netuid", &NETUID.to_string()])
+        .args(joining(&boot, &mg_arg))
         .output()
         .expect("p2p peers runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -429,23 +434,7 @@ async fn explorer_cli_api_and_page() {
 
     // A second explorer with no bootstrap peer fills its store with `--catch-up`.
     let data2 = dir.path().join("explorer2-data");
-    let mut explorer2 = Kill(
-        Command::new(BIN)
-            .args(["explorer", "run", "--json", "--http", "127.0.0.1:0"])
-            .args(["--data-dir", &data2.display().to_string()])
-            .args([
-                "--p2p.listen",
-                "/ip4/127.0.0.1/tcp/0",
-                "--metagraph-file",
-                &mg_arg,
-            ])
-            .args(["--netuid", &NETUID.to_string(), "--renders-url", ""])
-            .args(["--catch-up", &http])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("second explorer starts"),
-    );
-    let ready2 = first_json_line(&mut explorer2.0, Duration::from_secs(30));
+    let (explorer2, ready2) = start_explorer(&data2, &mg_arg, "", &["--catch-up", &http]);
     let http2 = ready2["http"].as_str().expect("http").to_string();
     let caught: Value = serde_json::from_slice(
         &client

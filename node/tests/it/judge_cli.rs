@@ -515,16 +515,7 @@ fn a_devnet_round_writes_404s_match_reports() {
             );
             assert_eq!(report.right, right);
             assert_eq!(report.duels.len(), 2, "one duel per prompt");
-            let score: i64 = report
-                .duels
-                .iter()
-                .map(|d| match d.winner.as_str() {
-                    "right" => 1,
-                    "left" => -1,
-                    _ => 0,
-                })
-                .sum();
-            assert_eq!(report.score, score);
+            assert_eq!(report.score, report.duels_score());
             assert!(report.duels.iter().all(|d| !d.detail.is_null()), "{text}");
             if is_duels {
                 duels_reports += 1;

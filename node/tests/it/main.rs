@@ -23,3 +23,18 @@ pub(crate) fn chain_slot() -> std::sync::MutexGuard<'static, ()> {
     static SLOT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SLOT.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// Takes the chain slot and starts chopsticks on the spec-218 genesis (`../shared/chain/raonet.json`);
+/// `None` (the test skips, with shared's message) when `../shared` is absent. Keep the guard for the
+/// whole test.
+// Holding the slot across the start is the point: no task of the test takes it.
+#[allow(clippy::await_holding_lock)]
+pub(crate) async fn spec218_chain(
+) -> Option<(std::sync::MutexGuard<'static, ()>, sn17_tests::Chopsticks)> {
+    let slot = chain_slot();
+    let genesis = sn17_tests::shared::shared_file("chain/raonet.json")?;
+    let chain = sn17_tests::Chopsticks::start(&genesis)
+        .await
+        .expect("chopsticks starts");
+    Some((slot, chain))
+}

@@ -59,6 +59,21 @@ json_record! {
     }
 }
 
+impl MatchReport {
+    /// The score its duels add up to: +1 per prompt the right side won, −1 per prompt the left
+    /// side won, 0 for a draw (404's `score`).
+    pub fn duels_score(&self) -> i64 {
+        self.duels
+            .iter()
+            .map(|d| match d.winner.as_str() {
+                "right" => 1,
+                "left" => -1,
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
 json_record! {
     /// One duel of a Competition 0 `duels.json`.
     pub struct LegacyDuel {
