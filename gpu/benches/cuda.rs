@@ -1,5 +1,5 @@
 //! CUDA splat renderer benchmark (own harness):
-//! `cargo bench -p sn17-gpu --bench cuda -- [--dump DIR] [--runs K] [N:V:SIZE ...]`.
+//! `cargo bench -p sn17-gpu --bench cuda -- [--dump DIR] [--runs K] [--hash] [N:V:SIZE ...]`.
 //!
 //! Scene: rendering.md §7.7's object-like cloud (`random_splats`, SH degree 3) and its cameras
 //! (V views evenly spaced in azimuth, radius 2.5, 0.3 above the plane, vertical FOV 49.1°,
@@ -168,6 +168,9 @@ fn main() {
         );
         return;
     }
+    // --hash: print a fingerprint of all views' images per case.
+    let hash = args.iter().any(|a| a == "--hash");
+    args.retain(|a| a != "--hash");
     let mut dump_dir: Option<PathBuf> = None;
     let mut runs = 20usize;
     if let Some(i) = args.iter().position(|a| a == "--dump") {
@@ -273,6 +276,20 @@ fn main() {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if hash {
+            // Fingerprint of every view's image: kernel changes meant to keep the image
+            // identical are checked across builds with it.
+            match r.render_splats(&s, &views, &opts) {
+                Ok(imgs) => {
+                    let mut h = 0xcbf2_9ce4_8422_2325u64;
+                    for b in imgs.iter().flat_map(|im| im.as_raw().iter()) {
+                        h = (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3);
+                    }
+                    println!("      image hash (all {nv} views): {h:016x}");
+                }
+                Err(e) => println!("render failed: {e}"),
+            }
+        }
         let tag = format!("case{i}");
         json.push(format!(
             "{{\"tag\":\"{tag}\",\"n\":{n},\"views\":{nv},\"size\":{size},\"gpu_ms\":{:.4},\"batch_ms\":{:.4}}}",

@@ -3,11 +3,12 @@
 //
 // Pipeline per batch (all on one stream, no host round trip):
 //   prep_gaussians   once per asset: activations, 3D covariance, SH packed per gaussian
-//   project          thread per gaussian, loop over views: EWA projection, SH colour, tile rect
+//   project          thread per gaussian (and group of views when there are few gaussians),
+//                    loop over views: EWA projection, SH colour, tile rect
 //                    (narrowed to the 8x4-pixel sub-blocks its alpha >= 1/255 box meets),
 //                    per-view depth range
-//   sort_upsweep / scan / sort_downsweep  x3 (x4 for views whose depths span more than 2^24
-//                    float values): stable LSD radix sort of depth keys, segmented by view
+//   sort_upsweep / sort_scan / sort_downsweep  x3 (x4 when some view's depths may span more
+//                    than 2^24 float values): stable LSD radix sort of depth keys, segmented by view
 //                    (blocks never straddle views), so each view ends up in front-to-back order
 //                    with ties by gaussian index
 //   bin_count / bin_offsets / scan_bins / bin_scatter: stable bucketing of the
@@ -15,7 +16,7 @@
 //                    global pair sort), dropping bins the gaussian's alpha >= 1/255 ellipse
 //                    misses (exact per row of bins); each pair carries the sub-blocks it covers
 //   raster           block per (view, 16x16 tile), warp per 8x4 pixels: front-to-back blending
-//                    with early termination, RGBA8 out
+//                    with early termination (the next batch's gaussians load meanwhile), RGBA8 out
 //
 // Compiled at run time by NVRTC (see gpu/src/render/cuda/compile.rs); no CUDA headers needed.
 
@@ -31,16 +32,24 @@ typedef unsigned long long u64;
 
 #define SORT_THREADS 256
 #define SORT_WARPS (SORT_THREADS / 32)
-#define SORT_ITEMS 16
+#ifndef RASTER_MINB
+// Raster blocks per SM the register budget is sized for: 6 (40 registers) on Hopper; sm_80's
+// code needs a few more registers than that.
+#if __CUDA_ARCH__ >= 900
+#define RASTER_MINB 6
+#else
+#define RASTER_MINB 5
+#endif
+#endif
+#ifndef SORT_ITEMS
+#define SORT_ITEMS 12  // keys per thread of a sort block (the host's sort tile must match)
+#endif
 #define SORT_TILE (SORT_THREADS * SORT_ITEMS)
 #define KEY_BITS 24
 
 #define BIN_THREADS 256
 #define BIN_WARPS (BIN_THREADS / 32)
 
-#define SCAN_THREADS 256
-#define SCAN_ITEMS 8
-#define SCAN_TILE (SCAN_THREADS * SCAN_ITEMS)
 
 // Must match `ViewGpu` in gpu/src/render/cuda/pipeline.rs (128 bytes).
 struct ViewParams {
@@ -362,17 +371,28 @@ __device__ void project_impl(u32 n, u32 nviews, const ViewParams* __restrict__ v
     __syncthreads();
     u32 i = blockIdx.x * blockDim.x + threadIdx.x;
     bool live = i < n;
+    // Grid y splits the views into groups (more threads when there are few gaussians).
+    u32 per = (nviews + gridDim.y - 1) / gridDim.y;
+    u32 v0 = min(nviews, blockIdx.y * per), v1 = min(nviews, v0 + per);
     u32 gi = live ? i : 0;
     float4 po = pos_op[gi];
     float4 ca = cov_a[gi];
     float2 cb = cov_b[gi];
     const int NC = (DEG + 1) * (DEG + 1) * 3;
-    float shc[NC];
-    const float* src = sh + (u64)gi * sh_stride;
+    // Loaded as float4s (sh_stride is NC rounded up to a multiple of 4; rows are 16-byte
+    // aligned): a quarter of the memory requests of scalar loads.
+    float shc[(NC + 3) & ~3];
+    const float4* src = reinterpret_cast<const float4*>(sh + (u64)gi * sh_stride);
 #pragma unroll
-    for (int k = 0; k < NC; k++) shc[k] = src[k];
+    for (int k = 0; k < (NC + 3) / 4; k++) {
+        float4 c = src[k];
+        shc[4 * k] = c.x;
+        shc[4 * k + 1] = c.y;
+        shc[4 * k + 2] = c.z;
+        shc[4 * k + 3] = c.w;
+    }
     float3 p = make_float3(po.x, po.y, po.z);
-    for (u32 v = 0; v < nviews; v++) {
+    for (u32 v = v0; v < v1; v++) {
         const ViewParams& vp = views[v];
         u64 idx = (u64)v * n + gi;
         u32 bits = 0xffffffffu;
@@ -462,10 +482,11 @@ __device__ __forceinline__ bool any_needs_top(const u32* __restrict__ minmax, u3
     return __any_sync(0xffffffffu, any);
 }
 
-// hist[(v * 256 + digit) * nblocks + block]
+// hist[(v * 256 + digit) * nblocks + block]; dtot[v * 256 + digit] += the block's counts (the
+// view's digit totals, zeroed by the host before the pass).
 extern "C" __global__ void __launch_bounds__(SORT_THREADS)
     sort_upsweep(u32 n, u32 pass, const float* __restrict__ depth, const u32* __restrict__ minmax,
-                 const u32* __restrict__ keys, u32* __restrict__ hist) {
+                 const u32* __restrict__ keys, u32* __restrict__ hist, u32* __restrict__ dtot) {
     __shared__ u32 h[SORT_WARPS][256];
     u32 v = blockIdx.y, b = blockIdx.x, nb = gridDim.x;
     u32 w = threadIdx.x >> 5;
@@ -481,6 +502,7 @@ extern "C" __global__ void __launch_bounds__(SORT_THREADS)
         u32 count = min((u32)SORT_TILE, n - min(n, base));
         for (u32 d = threadIdx.x; d < 256; d += SORT_THREADS)
             hist[((u64)v * 256 + d) * nb + b] = d == 0 ? count : 0;
+        if (threadIdx.x == 0 && count) atomicAdd(&dtot[v * 256], count);
         return;
     }
 #pragma unroll 4
@@ -497,6 +519,7 @@ extern "C" __global__ void __launch_bounds__(SORT_THREADS)
 #pragma unroll
         for (u32 k = 0; k < SORT_WARPS; k++) s += h[k][d];
         hist[((u64)v * 256 + d) * nb + b] = s;
+        if (s) atomicAdd(&dtot[v * 256 + d], s);
     }
 }
 
@@ -504,7 +527,8 @@ extern "C" __global__ void __launch_bounds__(SORT_THREADS)
 // Elements are ranked stably (warp by warp, 32 at a time in order), staged in shared memory in
 // block-local sorted order, then written out so that consecutive threads write consecutive
 // addresses of each digit's run.
-extern "C" __global__ void __launch_bounds__(SORT_THREADS)
+// (At most 64 registers: four blocks per SM hide the ranking's latency better than three.)
+extern "C" __global__ void __launch_bounds__(SORT_THREADS, 4)
     sort_downsweep(u32 n, u32 pass, u32 last, const float* __restrict__ depth,
                    const u32* __restrict__ minmax, const u32* __restrict__ keys_in,
                    const u32* __restrict__ vals_in, const u32* __restrict__ offs,
@@ -576,72 +600,51 @@ extern "C" __global__ void __launch_bounds__(SORT_THREADS)
     }
     __syncthreads();
     u32 count = min((u32)SORT_TILE, n - min(n, b * SORT_TILE));
+    // The third pass is the last one for views that need no fourth: their keys are not read.
+    bool keys_wanted = !last && !(pass == 2 && !needs_top_digit(vmin, vmax));
     for (u32 i = threadIdx.x; i < count; i += SORT_THREADS) {
         u32 kk = skey[i];
         u32 dk = (kk >> shift) & 255;
         u32 pos = gbase[dk] + (i - dstart[dk]);
-        if (!last) keys_out[pos] = kk;
+        if (keys_wanted) keys_out[pos] = kk;
         vals_out[pos] = sval[i];
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Exclusive scan of u32 (in place), three kernels: block sums, scan of the sums, apply. With
-// skip_nv > 0 they do nothing unless one of the first skip_nv views needs the sort's fourth
-// digit (the scan of the fourth pass's histograms).
-
-extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
-    scan_reduce(const u32* __restrict__ data, u32 n, u32* __restrict__ sums,
-                const u32* __restrict__ minmax, u32 skip_nv) {
+// Exclusive scan of the digit histograms in place, so that hist[(v * 256 + d) * nb + b] becomes
+// the first output position of block b's keys of digit d in view v: v * n (every view's segment
+// holds exactly n keys) + the view's keys of lower digits (from dtot) + the earlier blocks'
+// keys of digit d. Grid (nv, 8), warp per digit: each row of nb counts is scanned by one warp,
+// 128 at a time (loads first, then the scans). With skip_nv > 0 it does nothing unless one of
+// the first skip_nv views needs the fourth digit.
+extern "C" __global__ void __launch_bounds__(1024)
+    sort_scan(u32 n, u32 nb, u32* __restrict__ hist, const u32* __restrict__ dtot,
+              const u32* __restrict__ minmax, u32 skip_nv) {
     if (skip_nv && !any_needs_top(minmax, skip_nv)) return;
-    u32 base = blockIdx.x * SCAN_TILE;
-    u32 s = 0;
+    u32 lane = lane_id(), v = blockIdx.x, d = blockIdx.y * 32 + (threadIdx.x >> 5);
+    u32 below = 0;
+    for (u32 k = lane; k < d; k += 32) below += dtot[v * 256 + k];
+    for (int o = 16; o > 0; o >>= 1) below += __shfl_xor_sync(0xffffffffu, below, o);
+    u32 carry = v * n + below;
+    u32* row = hist + ((u64)v * 256 + d) * nb;
+    for (u32 b0 = 0; b0 < nb; b0 += 128) {
+        u32 x[4];
 #pragma unroll
-    for (u32 k = 0; k < SCAN_ITEMS; k++) {
-        u32 i = base + k * SCAN_THREADS + threadIdx.x;
-        if (i < n) s += data[i];
-    }
-    u32 total;
-    block_exclusive_scan(s, &total);
-    if (threadIdx.x == 0) sums[blockIdx.x] = total;
-}
-
-// One block: exclusive scan of sums[0..nb) in place, chunk by chunk with a carry.
-extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
-    scan_sums(u32* sums, u32 nb, const u32* __restrict__ minmax, u32 skip_nv) {
-    if (skip_nv && !any_needs_top(minmax, skip_nv)) return;
-    u32 carry = 0;
-    for (u32 base = 0; base < nb; base += SCAN_THREADS) {
-        u32 i = base + threadIdx.x;
-        u32 x = i < nb ? sums[i] : 0;
-        u32 total;
-        u32 e = block_exclusive_scan(x, &total);
-        if (i < nb) sums[i] = carry + e;
-        carry += total;
-    }
-}
-
-extern "C" __global__ void __launch_bounds__(SCAN_THREADS)
-    scan_apply(u32* data, u32 n, const u32* __restrict__ sums, const u32* __restrict__ minmax,
-               u32 skip_nv) {
-    if (skip_nv && !any_needs_top(minmax, skip_nv)) return;
-    // Each thread scans SCAN_ITEMS consecutive elements.
-    u32 base = blockIdx.x * SCAN_TILE + threadIdx.x * SCAN_ITEMS;
-    u32 x[SCAN_ITEMS];
-    u32 s = 0;
+        for (u32 q = 0; q < 4; q++) {
+            u32 b = b0 + 32 * q + lane;
+            x[q] = b < nb ? row[b] : 0u;
+        }
 #pragma unroll
-    for (u32 k = 0; k < SCAN_ITEMS; k++) {
-        u32 i = base + k;
-        x[k] = i < n ? data[i] : 0;
-        s += x[k];
-    }
-    u32 total;
-    u32 e = block_exclusive_scan(s, &total) + sums[blockIdx.x];
-#pragma unroll
-    for (u32 k = 0; k < SCAN_ITEMS; k++) {
-        u32 i = base + k;
-        if (i < n) data[i] = e;
-        e += x[k];
+        for (u32 q = 0; q < 4; q++) {
+            u32 incl = x[q];
+            for (int o = 1; o < 32; o <<= 1) {
+                u32 y = __shfl_up_sync(0xffffffffu, incl, o);
+                if (lane >= (u32)o) incl += y;
+            }
+            u32 b = b0 + 32 * q + lane;
+            if (b < nb) row[b] = carry + incl - x[q];
+            carry += __shfl_sync(0xffffffffu, incl, 31);
+        }
     }
 }
 
@@ -901,64 +904,125 @@ __device__ __forceinline__ u32 sum_u16x8(uint4 a) {
 }
 
 // One block: starts[i] = sum of totals[0..i) for i in 0..=m, in 64 bits (clamped to u32);
-// status[0] = total pairs.
+// status[0] = total pairs. Tiles of 1024 x 8 entries, each thread summing 8 neighbours, with a
+// carry between tiles.
+#define SCANB_ITEMS 8  // (the vector loads below assume 8)
 extern "C" __global__ void __launch_bounds__(1024)
     scan_bins(const u32* __restrict__ totals, u32 m, u32* __restrict__ starts,
               u64* __restrict__ status) {
     __shared__ u64 wsum[32];
-    u32 per = (m + 1023) / 1024;
-    u32 lo = min(m, threadIdx.x * per), hi = min(m, lo + per);
-    u64 s = 0;
-    for (u32 i = lo; i < hi; i++) s += totals[i];
-    // Block exclusive scan of s (64 bits).
     u32 lane = lane_id(), w = threadIdx.x >> 5;
-    u64 incl = s;
-    for (int o = 1; o < 32; o <<= 1) {
-        u64 y = __shfl_up_sync(0xffffffffu, incl, o);
-        if (lane >= (u32)o) incl += y;
-    }
-    if (lane == 31) wsum[w] = incl;
-    __syncthreads();
-    if (w == 0) {
-        u64 x = wsum[lane], xi = x;
+    u64 carry = 0;
+    for (u32 tile = 0; tile < m; tile += 1024 * SCANB_ITEMS) {
+        u32 lo = tile + threadIdx.x * SCANB_ITEMS;
+        u32 x[SCANB_ITEMS];
+        if (lo + SCANB_ITEMS <= m) {
+            // Whole vectors (the arrays are 256-byte aligned, lo a multiple of 8).
+            uint4 a = reinterpret_cast<const uint4*>(totals + lo)[0];
+            uint4 b = reinterpret_cast<const uint4*>(totals + lo)[1];
+            x[0] = a.x, x[1] = a.y, x[2] = a.z, x[3] = a.w;
+            x[4] = b.x, x[5] = b.y, x[6] = b.z, x[7] = b.w;
+        } else {
+#pragma unroll
+            for (u32 k = 0; k < SCANB_ITEMS; k++) x[k] = lo + k < m ? totals[lo + k] : 0u;
+        }
+        u64 s = 0;
+#pragma unroll
+        for (u32 k = 0; k < SCANB_ITEMS; k++) s += x[k];
+        // Block exclusive scan of s (64 bits).
+        u64 incl = s;
         for (int o = 1; o < 32; o <<= 1) {
-            u64 y = __shfl_up_sync(0xffffffffu, xi, o);
-            if (lane >= (u32)o) xi += y;
+            u64 y = __shfl_up_sync(0xffffffffu, incl, o);
+            if (lane >= (u32)o) incl += y;
         }
-        wsum[lane] = xi - x;
-        if (lane == 31) {
-            starts[m] = (u32)min(xi, (u64)0xffffffffu);
-            status[0] = xi;
+        if (lane == 31) wsum[w] = incl;
+        __syncthreads();
+        if (w == 0) {
+            u64 a = wsum[lane], ai = a;
+            for (int o = 1; o < 32; o <<= 1) {
+                u64 y = __shfl_up_sync(0xffffffffu, ai, o);
+                if (lane >= (u32)o) ai += y;
+            }
+            wsum[lane] = ai - a;
         }
+        __syncthreads();
+        u64 run = carry + wsum[w] + incl - s;
+        u32 o[SCANB_ITEMS];
+#pragma unroll
+        for (u32 k = 0; k < SCANB_ITEMS; k++) {
+            o[k] = (u32)min(run, (u64)0xffffffffu);
+            run += x[k];
+        }
+        if (lo + SCANB_ITEMS <= m) {
+            reinterpret_cast<uint4*>(starts + lo)[0] = make_uint4(o[0], o[1], o[2], o[3]);
+            reinterpret_cast<uint4*>(starts + lo)[1] = make_uint4(o[4], o[5], o[6], o[7]);
+        } else {
+#pragma unroll
+            for (u32 k = 0; k < SCANB_ITEMS; k++)
+                if (lo + k < m) starts[lo + k] = o[k];
+        }
+        // The last thread's inclusive end is the tile's total.
+        if (threadIdx.x == 1023) wsum[0] = run;
+        __syncthreads();
+        carry = wsum[0];
+        __syncthreads();
     }
-    __syncthreads();
-    u64 run = wsum[w] + incl - s;
-    for (u32 i = lo; i < hi; i++) {
-        starts[i] = (u32)min(run, (u64)0xffffffffu);
-        run += totals[i];
+    if (threadIdx.x == 0) {
+        starts[m] = (u32)min(carry, (u64)0xffffffffu);
+        status[0] = carry;
     }
 }
 
-
 // bases[cell] = first pair index of (view, chunk, bin) within the bin's run (bin_scatter adds
-// the bin's start); totals[bin_offset + b] = pairs of (view, bin) (grid: x over bins, y = view).
-extern "C" __global__ void bin_offsets(u32 nchunks, u32 shift, const ViewParams* __restrict__ views,
-                                       const uint4* __restrict__ wcounts, u32* __restrict__ bases,
-                                       u32* __restrict__ totals) {
+// the bin's start); totals[bin_offset + b] = pairs of (view, bin). Grid: x over groups of 32
+// bins, y = view; block of OFFS_WARPS warps, lane = bin. The chunks are taken in rounds of
+// OFFS_WARPS * OFFS_ITEMS, warp w scanning OFFS_ITEMS consecutive ones in registers, with the
+// warps' totals scanned in shared memory (one read and one write per cell, every warp busy).
+#define OFFS_WARPS 16
+#define OFFS_ITEMS 8
+extern "C" __global__ void __launch_bounds__(OFFS_WARPS * 32)
+    bin_offsets(u32 nchunks, u32 shift, const ViewParams* __restrict__ views,
+                const uint4* __restrict__ wcounts, u32* __restrict__ bases,
+                u32* __restrict__ totals) {
+    __shared__ u32 wtot[OFFS_WARPS][33];
     u32 v = blockIdx.y;
     const ViewParams& vp = views[v];
     u32 nb = bins_x_of(vp, shift) * bins_y_of(vp, shift);
-    u32 t = blockIdx.x * blockDim.x + threadIdx.x;
-    if (t >= nb) return;
+    u32 lane = lane_id(), w = threadIdx.x >> 5;
+    u32 t = blockIdx.x * 32 + lane;
+    if (blockIdx.x * 32 >= nb) return;  // whole block
+    bool ok = t < nb;
     u64 first = (u64)nchunks * vp.tile_offset + t;
-    u32 run = 0;
-#pragma unroll 8
-    for (u32 c = 0; c < nchunks; c++) {
-        u64 cell = first + (u64)c * nb;
-        bases[cell] = run;
-        run += sum_u16x8(wcounts[cell]);
+    u32 carry = 0;
+    for (u32 round = 0; round < nchunks; round += OFFS_WARPS * OFFS_ITEMS) {
+        u32 c0 = round + w * OFFS_ITEMS;
+        u32 x[OFFS_ITEMS];
+        u32 s = 0;
+#pragma unroll
+        for (u32 k = 0; k < OFFS_ITEMS; k++) {
+            u32 c = c0 + k;
+            x[k] = ok && c < nchunks ? sum_u16x8(wcounts[first + (u64)c * nb]) : 0u;
+            s += x[k];
+        }
+        wtot[w][lane] = s;
+        __syncthreads();
+        u32 before = 0, all = 0;
+        for (u32 k = 0; k < OFFS_WARPS; k++) {
+            u32 y = wtot[k][lane];
+            before += k < w ? y : 0u;
+            all += y;
+        }
+        u32 run = carry + before;
+#pragma unroll
+        for (u32 k = 0; k < OFFS_ITEMS; k++) {
+            u32 c = c0 + k;
+            if (ok && c < nchunks) bases[first + (u64)c * nb] = run;
+            run += x[k];
+        }
+        carry += all;
+        __syncthreads();
     }
-    totals[vp.tile_offset + t] = run;
+    if (ok && w == 0) totals[vp.tile_offset + t] = carry;
 }
 
 #define QCAP 128
@@ -1220,6 +1284,18 @@ BIN_KERNELS(32)
 // per lane, into its shared-memory slots), blends them front to back, and stops when its 32
 // pixels are saturated. (With 32-pixel bins, the four tiles of a bin walk the same list.)
 
+// Final colour over the background, RGBA8.
+__device__ __forceinline__ uchar4 to_rgba8(const ViewParams& vp, float cr, float cg, float cb,
+                                           float T) {
+    float r = cr + T * vp.bg[0], g = cg + T * vp.bg[1], bl = cb + T * vp.bg[2];
+    uchar4 o;
+    o.x = (unsigned char)(fminf(fmaxf(r, 0.0f), 1.0f) * 255.0f + 0.5f);
+    o.y = (unsigned char)(fminf(fmaxf(g, 0.0f), 1.0f) * 255.0f + 0.5f);
+    o.z = (unsigned char)(fminf(fmaxf(bl, 0.0f), 1.0f) * 255.0f + 0.5f);
+    o.w = 255;
+    return o;
+}
+
 template <int BIN>
 __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
                             const u32* __restrict__ starts, const u32* __restrict__ pairs,
@@ -1253,22 +1329,40 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
     float4* sa = s_a[w];
     float4* sb = s_b[w];
     float4* sc = s_c[w];
+    // Software pipeline: while batch b blends from shared memory, the gaussians of batch b + 32
+    // (their pair words already in registers) and the pair words of batch b + 64 are in flight.
+    u32 k0 = s + lane;
+    u32 p = k0 < e ? pairs[k0] : 0u;
+    u32 p_next = k0 + 32 < e ? pairs[k0 + 32] : 0u;
+    bool use = k0 < e && Code<BIN>::has(p >> Code<BIN>::GBITS, cw, rw);
+    u32 live = __ballot_sync(0xffffffffu, use);
+    float4 ga = make_float4(0.f, 0.f, 0.f, 0.f), gb = ga, gc = ga;
+    if (use) {
+        u64 idx = seg + (p & GMASK);
+        ga = brec[2 * idx];
+        gb = brec[2 * idx + 1];
+        gc = crec[idx];
+    }
     for (u32 b = s; b < e; b += 32) {
         if (__all_sync(0xffffffffu, done)) break;
-        u32 k = b + lane;
-        u32 p = k < e ? pairs[k] : 0u;
-        bool use = k < e && Code<BIN>::has(p >> Code<BIN>::GBITS, cw, rw);
-        u32 live = __ballot_sync(0xffffffffu, use);
-        if (!live) continue;
         if (use) {
             u32 slot = __popc(live & lt);
-            u64 idx = seg + (p & GMASK);
-            sa[slot] = brec[2 * idx];
-            sb[slot] = brec[2 * idx + 1];
-            sc[slot] = crec[idx];
+            sa[slot] = ga;
+            sb[slot] = gb;
+            sc[slot] = gc;
         }
         __syncwarp();
         u32 nl = __popc(live);
+        u32 kn = b + 32 + lane;
+        use = kn < e && Code<BIN>::has(p_next >> Code<BIN>::GBITS, cw, rw);
+        live = __ballot_sync(0xffffffffu, use);
+        if (use) {
+            u64 idx = seg + (p_next & GMASK);
+            ga = brec[2 * idx];
+            gb = brec[2 * idx + 1];
+            gc = crec[idx];
+        }
+        p_next = kn + 32 < e ? pairs[kn + 32] : 0u;
         for (u32 j = 0; j < nl && !done; j++) {
             float4 a = sa[j];
             float4 q = sb[j];
@@ -1291,19 +1385,11 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
         }
         __syncwarp();
     }
-    if (inside) {
-        float r = cr + T * vp.bg[0], g = cg + T * vp.bg[1], bl = cb + T * vp.bg[2];
-        uchar4 o;
-        o.x = (unsigned char)(fminf(fmaxf(r, 0.0f), 1.0f) * 255.0f + 0.5f);
-        o.y = (unsigned char)(fminf(fmaxf(g, 0.0f), 1.0f) * 255.0f + 0.5f);
-        o.z = (unsigned char)(fminf(fmaxf(bl, 0.0f), 1.0f) * 255.0f + 0.5f);
-        o.w = 255;
-        out[vp.pix_offset + (u64)py * vp.width + px] = o;
-    }
+    if (inside) out[vp.pix_offset + (u64)py * vp.width + px] = to_rgba8(vp, cr, cg, cb, T);
 }
 
 #define RASTER_KERNEL(NAME, BIN)                                                                 \
-    extern "C" __global__ void __launch_bounds__(TILE * TILE, 4)                                 \
+    extern "C" __global__ void __launch_bounds__(TILE * TILE, RASTER_MINB)                                 \
         NAME(u32 n, const ViewParams* __restrict__ views, const u32* __restrict__ starts,        \
              const u32* __restrict__ pairs, u32 capacity, const float4* __restrict__ brec,       \
              const float4* __restrict__ crec, uchar4* __restrict__ out) {                        \

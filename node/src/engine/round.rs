@@ -463,23 +463,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         if kept.is_empty() {
             // 404 writes no seed, prompts or winner here (competition.md §13.3.1); finalizing
             // treats the missing winner.json as a defence.
-            let to = self.next(Stage::Finalizing);
-            rec.stage = Stage::Finalizing.to_string();
-            batch.put(&rec)?;
-            let files = vec![file(
-                layout::STATE.into(),
-                &State::new(round, to.clone(), None),
-            )];
-            self.commit(
-                batch,
-                files,
-                vec![message::collector_stage(round, "finalizing")],
-            )?;
-            return Ok(Step::Advanced {
-                round,
-                from: "open".into(),
-                to: to.to_string(),
-            });
+            return self.advance(round, rec, batch, "open", Stage::Finalizing);
         }
         let Some((seed, seed_record)) = drawn else {
             return Err(st("a seed is drawn whenever a submission is kept"));
@@ -561,10 +545,28 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
                 reason: "miners are generating".into(),
             });
         }
-        let to = self.next(Stage::Downloading);
-        let mut rec = self.round_record(round, "miner_generation")?;
-        rec.stage = Stage::Downloading.to_string();
-        let mut batch = Batch::new();
+        let rec = self.round_record(round, "miner_generation")?;
+        self.advance(
+            round,
+            rec,
+            Batch::new(),
+            "miner_generation",
+            Stage::Downloading,
+        )
+    }
+
+    /// Moves the round from `from` to `stage` (or `paused`, see [`Self::next`]) with nothing
+    /// but `state.json`, the round record and the collector's commit message.
+    fn advance(
+        &mut self,
+        round: u64,
+        mut rec: RoundRecord,
+        mut batch: Batch,
+        from: &str,
+        stage: Stage,
+    ) -> Result<Step, EngineError> {
+        let to = self.next(stage.clone());
+        rec.stage = stage.to_string();
         batch.put(&rec)?;
         let files = vec![file(
             layout::STATE.into(),
@@ -573,11 +575,11 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
         self.commit(
             batch,
             files,
-            vec![message::collector_stage(round, "downloading")],
+            vec![message::collector_stage(round, stage.as_str())],
         )?;
         Ok(Step::Advanced {
             round,
-            from: "miner_generation".into(),
+            from: from.into(),
             to: to.to_string(),
         })
     }

@@ -113,14 +113,31 @@ impl CudaRenderer {
         if std::env::var_os("SN17_CUDA_NO_CULL").is_some_and(|v| v == "1") {
             defines.push("SN17_NO_CULL".into());
         }
+        let sort_items = std::env::var("SN17_SORT_ITEMS")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|&v| (4..=16).contains(&v))
+            .unwrap_or(pipeline::SORT_ITEMS);
         let mut source = String::new();
+        if sort_items != pipeline::SORT_ITEMS {
+            source.push_str(&format!("#define SORT_ITEMS {sort_items}\n"));
+        }
         for d in defines
             .iter()
             .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         {
             source.push_str(&format!("#define {d} 1\n"));
         }
-        source.push_str(compile::SPLAT_SOURCE);
+        // SN17_CUDA_SOURCE=FILE replaces the built-in kernels (tuning experiments on a machine
+        // without cargo; the launch geometry must still match).
+        match std::env::var_os("SN17_CUDA_SOURCE") {
+            Some(f) => {
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| unavailable(format!("reading SN17_CUDA_SOURCE: {e}")))?;
+                source.push_str(&text);
+            }
+            None => source.push_str(compile::SPLAT_SOURCE),
+        }
         let compiled = compile::compile("splat", &source, &arch, true)
             .map_err(|e| unavailable(format!("compiling kernels for {arch}: {e}")))?;
         let module = ctx
@@ -132,7 +149,7 @@ impl CudaRenderer {
             )
             .unwrap_or(48 * 1024)
             .max(48 * 1024) as usize;
-        let kernels = Kernels::load(module, optin)?;
+        let kernels = Kernels::load(module, optin, sort_items)?;
         let note = format!(
             "kernels for {arch} {} in {:.0} ms",
             if compiled.from_cache {

@@ -20,8 +20,9 @@ pub(crate) fn gpu_err(what: &str, e: impl std::fmt::Debug) -> RenderError {
 /// Views rendered by one launch sequence (the projection kernel keeps per-view depth ranges in
 /// shared memory); longer batches are split.
 pub const MAX_VIEWS_PER_PASS: usize = 64;
-const SORT_TILE: u32 = 256 * 16;
-const SCAN_TILE: u32 = 256 * 8;
+/// Keys per thread of a sort block (SORT_ITEMS in splat.cu; `SN17_SORT_ITEMS` overrides both,
+/// for tuning).
+pub const SORT_ITEMS: u32 = 12;
 /// Most bins of one bucketing group (rows of bins handled by one block).
 const GROUP_BINS: u32 = 2048;
 
@@ -220,9 +221,7 @@ pub(crate) struct Kernels {
     project: [CudaFunction; 4],
     sort_upsweep: CudaFunction,
     sort_downsweep: CudaFunction,
-    scan_reduce: CudaFunction,
-    scan_sums: CudaFunction,
-    scan_apply: CudaFunction,
+    sort_scan: CudaFunction,
     /// Index 0: 16-pixel bins, 1: 32-pixel bins.
     bin_count: [CudaFunction; 2],
     scan_bins: CudaFunction,
@@ -231,10 +230,16 @@ pub(crate) struct Kernels {
     raster: [CudaFunction; 2],
     /// bin_scatter's dynamic shared memory limit (bytes).
     pub max_smem: u32,
+    /// Keys per sort thread the module was compiled with.
+    pub sort_items: u32,
 }
 
 impl Kernels {
-    pub fn load(module: Arc<CudaModule>, max_smem_optin: usize) -> Result<Kernels, RenderError> {
+    pub fn load(
+        module: Arc<CudaModule>,
+        max_smem_optin: usize,
+        sort_items: u32,
+    ) -> Result<Kernels, RenderError> {
         let f = |n: &str| {
             module
                 .load_function(n)
@@ -270,22 +275,21 @@ impl Kernels {
             ],
             sort_upsweep: f("sort_upsweep")?,
             sort_downsweep: f("sort_downsweep")?,
-            scan_reduce: f("scan_reduce")?,
-            scan_sums: f("scan_sums")?,
-            scan_apply: f("scan_apply")?,
+            sort_scan: f("sort_scan")?,
             bin_count: [f("bin_count16")?, f("bin_count32")?],
             scan_bins: f("scan_bins")?,
             bin_offsets: f("bin_offsets")?,
             bin_scatter,
             raster: [f("raster")?, f("raster32")?],
             max_smem,
+            sort_items,
             _module: module,
         })
     }
 
     /// (name, registers, local bytes per thread, static shared bytes) for each kernel.
     pub fn resources(&self) -> Vec<(String, i32, i32, i32)> {
-        let all: [(&str, &CudaFunction); 18] = [
+        let all: [(&str, &CudaFunction); 16] = [
             ("prep_gaussians", &self.prep),
             ("project_sh0", &self.project[0]),
             ("project_sh1", &self.project[1]),
@@ -293,9 +297,7 @@ impl Kernels {
             ("project_sh3", &self.project[3]),
             ("sort_upsweep", &self.sort_upsweep),
             ("sort_downsweep", &self.sort_downsweep),
-            ("scan_reduce", &self.scan_reduce),
-            ("scan_sums", &self.scan_sums),
-            ("scan_apply", &self.scan_apply),
+            ("sort_scan", &self.sort_scan),
             ("bin_count16", &self.bin_count[0]),
             ("bin_count32", &self.bin_count[1]),
             ("scan_bins", &self.scan_bins),
@@ -316,6 +318,79 @@ impl Kernels {
             })
             .collect()
     }
+}
+
+/// Centre and radius of a sphere (the bounding box's) holding all positions, or None if one is
+/// not finite or there are none.
+fn bounding_sphere(positions: &[[f32; 3]]) -> Option<([f64; 3], f64)> {
+    let (lo, hi) = positions
+        .par_iter()
+        .fold(
+            || ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
+            |(mut lo, mut hi), p| {
+                for i in 0..3 {
+                    // NaN poisons the box (min/max would skip it).
+                    lo[i] = if p[i].is_nan() {
+                        f32::NAN
+                    } else {
+                        lo[i].min(p[i])
+                    };
+                    hi[i] = if p[i].is_nan() {
+                        f32::NAN
+                    } else {
+                        hi[i].max(p[i])
+                    };
+                }
+                (lo, hi)
+            },
+        )
+        .reduce(
+            || ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]),
+            |(a, b), (c, d)| {
+                let m = |x: f32, y: f32, f: fn(f32, f32) -> f32| {
+                    if x.is_nan() || y.is_nan() {
+                        f32::NAN
+                    } else {
+                        f(x, y)
+                    }
+                };
+                (
+                    [0, 1, 2].map(|i| m(a[i], c[i], f32::min)),
+                    [0, 1, 2].map(|i| m(b[i], d[i], f32::max)),
+                )
+            },
+        );
+    if !(lo.iter().chain(hi.iter()).all(|v| v.is_finite())) {
+        return None;
+    }
+    let c = [0, 1, 2].map(|i| 0.5 * (lo[i] as f64 + hi[i] as f64));
+    let r = (0..3)
+        .map(|i| (hi[i] as f64 - lo[i] as f64).powi(2))
+        .sum::<f64>()
+        .sqrt()
+        * 0.5;
+    Some((c, r))
+}
+
+/// Whether every visible gaussian of the sphere `b` has a camera depth whose float bits lie
+/// within 2^24 of each other in view `v`, so that three 8-bit sort passes order them (the
+/// kernels' `needs_top_digit` is then false). Margins cover the device's float rounding.
+fn depth_bits_fit(v: &ViewGpu, (c, r): ([f64; 3], f64)) -> bool {
+    let row = [v.rot[6] as f64, v.rot[7] as f64, v.rot[8] as f64];
+    let t = v.trans[2] as f64;
+    let cd = row[0] * c[0] + row[1] * c[1] + row[2] * c[2] + t;
+    let cn = (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt();
+    let margin = 1e-3 * (cn + r + t.abs() + 1.0);
+    let hi = cd + r + margin;
+    let lo = (cd - r - margin).max(v.near as f64);
+    if !(hi.is_finite() && lo.is_finite() && lo > 0.0) {
+        return false;
+    }
+    if hi <= lo {
+        return true; // nothing can be visible
+    }
+    let bits = |x: f64| (x as f32).to_bits() as u64;
+    bits(hi) - bits(lo) < (1 << 24) - (1 << 16)
 }
 
 /// Kernel argument list: pointers to the values, as cuLaunchKernel wants them.
@@ -386,6 +461,8 @@ pub struct DeviceSplats {
     cov_a: DevBuf,
     cov_b: DevBuf,
     sh: DevBuf,
+    /// Centre and radius of a sphere holding every position (None when one is not finite).
+    bound: Option<([f64; 3], f64)>,
 }
 
 impl DeviceSplats {
@@ -431,7 +508,8 @@ pub(crate) struct Worker {
     keys_b: DevBuf,
     vals_b: DevBuf,
     hist: DevBuf,
-    scan_tmp: DevBuf,
+    /// Per pass and view, the sort's digit totals (u32 [4][views][256]).
+    dtot: DevBuf,
     counts: DevBuf,
     wcounts: DevBuf,
     hits: DevBuf,
@@ -565,7 +643,7 @@ impl Worker {
             keys_b: d(),
             vals_b: d(),
             hist: d(),
-            scan_tmp: d(),
+            dtot: d(),
             counts: d(),
             wcounts: d(),
             hits: d(),
@@ -638,6 +716,7 @@ impl Worker {
             cov_a: DevBuf::empty(&self.ctx),
             cov_b: DevBuf::empty(&self.ctx),
             sh: DevBuf::empty(&self.ctx),
+            bound: bounding_sphere(&splats.positions),
         };
         dev.raw.ensure(bytes)?;
         dev.pos_op.ensure(n * 16)?;
@@ -747,12 +826,19 @@ impl Worker {
 
         let e0 = ev(&self.stream)?;
         self.marks = if profile { Some(Vec::new()) } else { None };
-        // 1. Projection.
+        // 1. Projection: a thread per gaussian and group of views. Each group reloads the
+        // gaussians, so groups only pay below ~200k gaussians (measured on an H200: 100k x 32
+        // views is fastest with 2 groups, 1M with 1; `SN17_PROJECT_GROUPS` overrides).
+        let groups = std::env::var("SN17_PROJECT_GROUPS")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(200_000u32.div_ceil(n.max(1)))
+            .clamp(1, nv.max(1));
         self.go(
             "project",
             "project",
             &k.project[s.degree as usize],
-            (n.div_ceil(256), 1, 1),
+            (n.div_ceil(256), groups, 1),
             256,
             0,
             Args::new()
@@ -773,13 +859,26 @@ impl Worker {
         )?;
         let e1 = ev(&self.stream)?;
 
-        // 2. Per-view depth sort: four 8-bit passes over 32-bit keys (the fourth does nothing for
-        // views whose depths span fewer than 2^24 float values: bin_count reads their result
-        // from the third pass's output).
-        let nb = n.div_ceil(SORT_TILE);
+        // 2. Per-view depth sort: 8-bit passes over 32-bit keys relative to the view's nearest
+        // depth. The fourth does nothing for views whose depths span fewer than 2^24 float
+        // values (bin_count reads their result from the third pass's output); each pass is an
+        // upsweep (block histograms), a per-view scan of them and a downsweep.
+        let nb = n.div_ceil(256 * k.sort_items);
         let hist_len = nv as usize * 256 * nb as usize;
         self.hist.ensure(hist_len * 4)?;
-        for pass in 0..4u32 {
+        let dtot_pass = nv as usize * 256 * 4;
+        self.dtot.ensure(4 * dtot_pass)?;
+        // SAFETY: device buffer of 4 * dtot_pass bytes.
+        unsafe { result::memset_d8_async(self.dtot.ptr, 0, 4 * dtot_pass, cs) }
+            .map_err(|e| gpu_err("memset", e))?;
+        // The fourth pass is not even launched when the asset's bounding sphere shows that no
+        // view can need it.
+        let passes = match s.bound {
+            Some(b) if lay.views.iter().all(|v| depth_bits_fit(v, b)) => 3,
+            _ => 4u32,
+        };
+        for pass in 0..passes {
+            let dtot = self.dtot.at(pass as usize * dtot_pass);
             let (a, b) = (
                 (self.keys_a.ptr, self.vals_a.ptr),
                 (self.keys_b.ptr, self.vals_b.ptr),
@@ -802,12 +901,28 @@ impl Worker {
                     .p(self.depth.ptr)
                     .p(minmax_ptr)
                     .p(kin)
-                    .p(self.hist.ptr),
-                &[4, 4, 8, 8, 8, 8],
+                    .p(self.hist.ptr)
+                    .p(dtot),
+                &[4, 4, 8, 8, 8, 8, 8],
             )?;
             // (The fourth pass's kernels return at once when no view needs it.)
             let skip_nv = if pass == 3 { nv } else { 0 };
-            self.scan(k, self.hist.ptr, hist_len as u32, minmax_ptr, skip_nv)?;
+            self.go(
+                "sort",
+                "sort_scan",
+                &k.sort_scan,
+                (nv, 8, 1),
+                1024,
+                0,
+                Args::new()
+                    .u(n)
+                    .u(nb)
+                    .p(self.hist.ptr)
+                    .p(dtot)
+                    .p(minmax_ptr)
+                    .u(skip_nv),
+                &[4, 4, 8, 8, 8, 4],
+            )?;
             self.go(
                 "sort",
                 "sort_downsweep",
@@ -882,13 +997,14 @@ impl Worker {
                 .p(self.wcounts.ptr),
             &[4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8],
         )?;
-        let tgrid = (lay.max_bins.div_ceil(256), nv, 1);
+        // 32 bins per block of 16 warps (OFFS_WARPS in splat.cu).
+        let tgrid = (lay.max_bins.div_ceil(32), nv, 1);
         self.go(
             "bin",
             "bin_offsets",
             &k.bin_offsets,
             tgrid,
-            256,
+            512,
             0,
             Args::new()
                 .u(nchunks)
@@ -1046,53 +1162,6 @@ impl Worker {
         Ok(())
     }
 
-    /// In-place exclusive scan of `len` u32 at `ptr`.
-    fn scan(
-        &mut self,
-        k: &Kernels,
-        ptr: CUdeviceptr,
-        len: u32,
-        minmax: CUdeviceptr,
-        skip_nv: u32,
-    ) -> Result<(), RenderError> {
-        let nb = len.div_ceil(SCAN_TILE).max(1);
-        self.scan_tmp.ensure(nb as usize * 4)?;
-        let tmp = self.scan_tmp.ptr;
-        // scan_reduce and scan_apply take the same arguments.
-        let over_data = || Args::new().p(ptr).u(len).p(tmp).p(minmax).u(skip_nv);
-        let data_sizes = [8, 4, 8, 8, 4];
-        self.go(
-            "sort",
-            "scan_reduce",
-            &k.scan_reduce,
-            (nb, 1, 1),
-            256,
-            0,
-            over_data(),
-            &data_sizes,
-        )?;
-        self.go(
-            "sort",
-            "scan_sums",
-            &k.scan_sums,
-            (1, 1, 1),
-            256,
-            0,
-            Args::new().p(tmp).u(nb).p(minmax).u(skip_nv),
-            &[8, 4, 8, 4],
-        )?;
-        self.go(
-            "sort",
-            "scan_apply",
-            &k.scan_apply,
-            (nb, 1, 1),
-            256,
-            0,
-            over_data(),
-            &data_sizes,
-        )
-    }
-
     /// The RGBA8 bytes of the last render (all views back to back).
     pub fn output(&self, bytes: usize) -> &[u8] {
         self.out_host.slice(bytes)
@@ -1105,4 +1174,48 @@ pub(crate) fn pixel_counts(views: &[View]) -> Vec<usize> {
         .iter()
         .map(|v| v.camera.width as usize * v.camera.height as usize)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::camera::Camera;
+
+    fn view_at(distance: f32) -> ViewGpu {
+        let cam = Camera::orbit(30.0, -10.0, distance, 49.1, 64, 64);
+        let v = View {
+            camera: cam,
+            ..View::from_spec(
+                &crate::rig::orbit(1, 64, 2.5, 0.0, 49.1, crate::rig::WHITE).views[0],
+                1,
+            )
+        };
+        layout(&[v], 0, 1).views[0]
+    }
+
+    #[test]
+    fn bounding_sphere_holds_every_point_and_rejects_nan() {
+        let pts = [[-1.0f32, 0.5, 2.0], [0.25, -3.0, 1.0], [0.0, 0.0, 0.0]];
+        let (c, r) = bounding_sphere(&pts).expect("finite points");
+        for p in pts {
+            let d = (0..3)
+                .map(|i| (p[i] as f64 - c[i]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(d <= r + 1e-12, "{p:?} outside ({c:?}, {r})");
+        }
+        assert!(bounding_sphere(&[[0.0, f32::NAN, 0.0], [1.0, 1.0, 1.0]]).is_none());
+        assert!(bounding_sphere(&[[0.0, f32::INFINITY, 0.0]]).is_none());
+        assert!(bounding_sphere(&[]).is_none());
+    }
+
+    #[test]
+    fn fourth_sort_pass_is_skipped_only_for_narrow_depth_ranges() {
+        // A unit object 2.5 away: depths in about [1.5, 3.5], fewer than 2^24 float values.
+        assert!(depth_bits_fit(&view_at(2.5), ([0.0; 3], 1.0)));
+        // The camera inside the object: depths from the near plane up, more than 2^24 values.
+        assert!(!depth_bits_fit(&view_at(0.5), ([0.0; 3], 1.0)));
+        // Far but deep: [0.5, 4.5] spans more than two binades.
+        assert!(!depth_bits_fit(&view_at(2.5), ([0.0; 3], 2.0)));
+    }
 }
