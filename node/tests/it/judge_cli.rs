@@ -2,16 +2,12 @@
 //! a folder written by `sn17 render`, judged by a scripted OpenAI-compatible server on 127.0.0.1 (the one
 //! stand-in allowed for the VLM); embeddings with the tiny committed DINOv3 fixture.
 
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::body::Incoming;
-use hyper::{Request, Response};
-use serde_json::{json, Value};
+use serde_json::Value;
+use sn17_judge::test_utils::judge_script::{self, Opinion};
+use sn17_judge::test_utils::ScriptedServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sn17");
 
@@ -96,112 +92,6 @@ fn data_url_width(url: &str) -> Option<u32> {
     png_width(&b64_prefix(payload, 24))
 }
 
-/// A scripted judge that prefers the right side (B): the images of each side are told apart by their width.
-struct Script {
-    right_widths: Vec<u32>,
-}
-
-impl Script {
-    fn answer(&self, body: &Value) -> Value {
-        let label = body["response_format"]["json_schema"]["name"]
-            .as_str()
-            .unwrap_or("")
-            .trim_end_matches("-response")
-            .to_string();
-        let images: Vec<String> = body["messages"][1]["content"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p["image_url"]["url"].as_str().map(str::to_string))
-            .collect();
-        let is_right =
-            |url: &str| data_url_width(url).is_some_and(|w| self.right_widths.contains(&w));
-        let last = |k: usize| {
-            images
-                .len()
-                .checked_sub(k)
-                .and_then(|i| images.get(i))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let pen = |url: &str| if is_right(url) { 1 } else { 8 };
-        match label.as_str() {
-            "s2cl_decompose" => json!({"main_object": "box", "features": (0..5)
-                .map(|i| json!({"description": format!("feature {i}"), "category": "shape"}))
-                .collect::<Vec<_>>()}),
-            "s2cl_verify" => {
-                let m = if is_right(&last(1)) { "yes" } else { "no" };
-                json!({"checks": (0..5)
-                    .map(|i| json!({"feature": format!("feature {i}"), "match": m, "note": "scripted"}))
-                    .collect::<Vec<_>>(), "main_object_correct": m == "yes"})
-            }
-            "s4_per_angle" => json!({"verdict": "ok", "reason": "scripted"}),
-            "explain" => json!({"issues": "scripted summary"}),
-            _ => {
-                json!({"penalty_1": pen(&last(2)), "penalty_2": pen(&last(1)), "issues": "scripted"})
-            }
-        }
-    }
-}
-
-/// (authorization header, body) of every request.
-type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
-
-/// Serves `/v1/chat/completions` on 127.0.0.1 from its own runtime; returns the base URL.
-fn start_server(rt: &tokio::runtime::Runtime, script: Arc<Script>, seen: Seen) -> String {
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    rt.spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let (script, seen) = (script.clone(), seen.clone());
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let (script, seen) = (script.clone(), seen.clone());
-                    async move {
-                        let auth = req
-                            .headers()
-                            .get("authorization")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string);
-                        let path = req.uri().path().to_string();
-                        let body = req.into_body().collect().await.map(|b| b.to_bytes());
-                        let body: Value = body
-                            .ok()
-                            .and_then(|b| serde_json::from_slice(&b).ok())
-                            .unwrap_or(Value::Null);
-                        let content = script.answer(&body);
-                        seen.lock().expect("seen").push((auth, body));
-                        let status = if path == "/v1/chat/completions" { 200 } else { 404 };
-                        let reply = json!({
-                            "id": "scripted", "object": "chat.completion", "model": "glm-4.6v-flash",
-                            "choices": [{"index": 0, "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": content.to_string()}}],
-                            "usage": {"prompt_tokens": 100, "completion_tokens": 20},
-                        });
-                        Ok::<_, Infallible>(
-                            Response::builder()
-                                .status(status)
-                                .header("content-type", "application/json")
-                                .body(Full::new(Bytes::from(reply.to_string())))
-                                .expect("response"),
-                        )
-                    }
-                });
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
-            });
-        }
-    });
-    format!("http://{addr}/v1")
-}
-
 fn render_folder(asset: &Path, out: &Path, size: u32, rig: Option<&str>) {
     let size = size.to_string();
     let mut args = vec!["render", "--backend", "cpu", "--size", &size];
@@ -229,12 +119,23 @@ fn duel_between_a_rendered_asset_and_a_render_folder_prints_each_stage() {
         "the judge rig writes 12 views"
     );
     let grid = std::fs::read(right.join("grid.png")).expect("grid");
-    let script = Arc::new(Script {
-        right_widths: vec![128, png_width(&grid).expect("grid width")],
-    });
-    let seen: Seen = Arc::default();
+    // A scripted judge that prefers the right side (B); each side's images are told apart by width.
+    let right_widths = [128, png_width(&grid).expect("grid width")];
+    let is_right = move |url: &str| data_url_width(url).is_some_and(|w| right_widths.contains(&w));
+    let opinion = Opinion {
+        penalty_a: 1,
+        penalty_b: 8,
+        checklist_a: (vec!["yes"; 5], true),
+        checklist_b: (vec!["no"; 5], false),
+        ..Opinion::default()
+    };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let url = start_server(&rt, script, seen.clone());
+    let server = rt
+        .block_on(ScriptedServer::start(move |req| {
+            judge_script::answer(req, is_right, &opinion)
+        }))
+        .expect("scripted VLM");
+    let url = server.base_url();
 
     let (prompt_s, right_s) = (prompt.display().to_string(), right.display().to_string());
     let left_s = dir.join("Box.glb").display().to_string();
@@ -271,40 +172,29 @@ fn duel_between_a_rendered_asset_and_a_render_folder_prints_each_stage() {
     );
     assert!(out["vlm"]["requests"].as_u64().is_some_and(|n| n > 0));
 
-    let requests = seen.lock().expect("seen").clone();
+    let requests = server.requests();
     assert!(!requests.is_empty());
-    for (auth, body) in &requests {
-        assert_eq!(auth.as_deref(), Some("Bearer sk-cli-test"));
-        assert_eq!(body["model"], "glm-4.6v-flash");
-        assert_eq!(body["response_format"]["type"], "json_schema");
-        let images = body["messages"][1]["content"]
-            .as_array()
-            .expect("content parts")
-            .iter()
-            .filter_map(|p| p["image_url"]["url"].as_str())
-            .collect::<Vec<_>>();
+    for r in &requests {
+        assert_eq!(r.authorization.as_deref(), Some("Bearer sk-cli-test"));
+        assert_eq!(r.body["model"], "glm-4.6v-flash");
+        assert_eq!(r.body["response_format"]["type"], "json_schema");
         assert!(
-            images.iter().all(|u| data_url_width(u).is_some()),
+            r.images().iter().all(|u| data_url_width(u).is_some()),
             "every image travels as a PNG data URL"
         );
     }
     // S1's first attempt: temperature 0 and seed = round seed + 0 + 100.
     let s1 = requests
         .iter()
-        .find(|(_, b)| b["response_format"]["json_schema"]["name"] == "s1_prompt_match-response")
+        .find(|r| r.label() == "s1_prompt_match")
         .expect("an S1 call");
-    assert_eq!(s1.1["seed"], 105);
-    assert_eq!(s1.1["temperature"].as_f64(), Some(0.0));
+    assert_eq!(s1.seed(), Some(105));
+    assert_eq!(s1.temperature(), Some(0.0));
     // The left side was rendered now at --view-size 64; the prompt went as the reference image.
     let widths: Vec<u32> = requests
         .iter()
-        .flat_map(|(_, b)| {
-            b["messages"][1]["content"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|p| p["image_url"]["url"].as_str().and_then(data_url_width))
+        .flat_map(|r| r.images())
+        .filter_map(|u| data_url_width(u.as_str()))
         .collect();
     assert!(widths.contains(&64) && widths.contains(&96) && widths.contains(&128));
 
