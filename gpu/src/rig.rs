@@ -139,6 +139,17 @@ pub struct Rig {
     pub mesh_supersample: u32,
 }
 
+impl Rig {
+    /// Every view the rig renders: its views, then the grid's own views when it has any.
+    pub fn views_mut(&mut self) -> impl Iterator<Item = &mut ViewSpec> {
+        let extra: &mut [ViewSpec] = match &mut self.grid.source {
+            GridSource::Extra(v) => v,
+            GridSource::Views(_) => &mut [],
+        };
+        self.views.iter_mut().chain(extra.iter_mut())
+    }
+}
+
 /// Preset names accepted by `preset`.
 pub const PRESETS: [&str; 3] = ["splat-era", "mesh-era", "judge"];
 

@@ -197,18 +197,26 @@ async fn gossip_catch_up<C, J>(engine: &RoundEngine<C, J>, out: &Publisher<'_>, 
         return;
     };
     let round = state.current_round;
-    let mut pending: Vec<(String, Payload)> = Vec::new();
-    match publish::round_seed(&engine.repo, round, out.remote, Some(&engine.store)) {
-        Ok(Some(seed)) => pending.push((format!("seed/{round}"), Payload::Seed(seed))),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, round, "reading the round's seed for gossip"),
-    }
     let finished = if matches!(state.stage, Stage::Finished) {
         Some(round)
     } else {
         round.checked_sub(1)
     };
-    if let Some(done) = finished {
+    // Markers first: in steady state everything is sent and the repository is not read.
+    // Markers live under their own key prefix, out of the explorer's message scans.
+    let unsent = |what: &str| !records::was_sent(&engine.store, what).unwrap_or(false);
+    let mut pending: Vec<(String, Payload)> = Vec::new();
+    let seed_key = format!("seed/{round}");
+    if unsent(&seed_key) {
+        match publish::round_seed(&engine.repo, round, out.remote, Some(&engine.store)) {
+            Ok(Some(seed)) => pending.push((seed_key, Payload::Seed(seed))),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, round, "reading the round's seed for gossip"),
+        }
+    }
+    if let Some(done) =
+        finished.filter(|d| unsent(&format!("result/{d}")) || unsent(&format!("leader/{d}")))
+    {
         let outcome = publish::round_outcome(&engine.repo, done, out.remote);
         if let Err(e) = &outcome {
             tracing::warn!(error = %e, round = done, "reading the round's result for gossip");
@@ -218,14 +226,13 @@ async fn gossip_catch_up<C, J>(engine: &RoundEngine<C, J>, out: &Publisher<'_>, 
                 Payload::Result(_) => "result",
                 _ => "leader",
             };
-            pending.push((format!("{kind}/{done}"), payload));
+            let what = format!("{kind}/{done}");
+            if unsent(&what) {
+                pending.push((what, payload));
+            }
         }
     }
     for (what, payload) in pending {
-        // Markers live under their own key prefix, out of the explorer's message scans.
-        if records::was_sent(&engine.store, &what).unwrap_or(false) {
-            continue;
-        }
         if publish_signed(out.gossip, out.netuid, out.hotkey, head, payload).await {
             bump(&out.status.counters.gossip_published);
             let _ = records::mark_sent(&engine.store, &what, head);

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{next_audit_duel, publish_verdicts, AuditDuel, AuditRequests, GenerationAudits};
 use super::matches::MatchMatrix;
-use super::timeline::{
-    GenerationReport, ReportOutcome, SourceAudit, SourceVerdict, Timeline, TimelineInputs,
-};
+use super::timeline::{GenerationReport, SourceAudit, Timeline, TimelineInputs};
 use super::LEADER;
 
 /// Everything stored about a round that the judge's decisions depend on.
@@ -62,15 +60,6 @@ pub fn plan(
     requests: &mut AuditRequests,
     verdicts: &mut GenerationAudits,
 ) -> Plan {
-    let rejected = |hk: &str| {
-        inp.reports
-            .get(hk)
-            .is_some_and(|r| r.outcome == ReportOutcome::Rejected)
-            || inp
-                .source_audits
-                .get(hk)
-                .is_some_and(|a| a.verdict == SourceVerdict::Failed)
-    };
     let done = |work, requests_changed, verdicts_changed, timeline| Plan {
         timeline,
         work,
@@ -84,16 +73,12 @@ pub fn plan(
         };
         return done(work, false, false, Timeline::default());
     }
-    // Qualification first: every hotkey not already disqualified plays the leader.
-    if let Some(hk) = inp
-        .hotkeys
-        .iter()
-        .find(|hk| !rejected(hk) && !inp.matches.has(LEADER, hk))
-    {
-        let timeline = derive(inp);
-        return done(Work::Qualify { hotkey: hk.clone() }, false, false, timeline);
-    }
+    // Qualification first: every hotkey not already disqualified plays the leader (the
+    // timeline lists them, in reveal order, as unqualified pending).
     let timeline = derive(inp);
+    if let Some(hk) = timeline.unqualified_pending.first().cloned() {
+        return done(Work::Qualify { hotkey: hk }, false, false, timeline);
+    }
     let requests_changed = requests.sync(&timeline);
     let verdicts_changed = publish_verdicts(requests, &timeline, verdicts);
     let work = if timeline.is_finalized() {

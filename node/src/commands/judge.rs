@@ -240,14 +240,7 @@ pub(crate) fn judge_rig(view_size: Option<u32>) -> anyhow::Result<sn17_gpu::Rig>
     let mut rig = sn17_gpu::rig::preset("judge")?;
     if let Some(size) = view_size {
         anyhow::ensure!(size > 0, "the view size must be positive");
-        for v in rig.views.iter_mut() {
-            v.size = size;
-        }
-        if let sn17_gpu::rig::GridSource::Extra(extra) = &mut rig.grid.source {
-            for v in extra.iter_mut() {
-                v.size = size;
-            }
-        }
+        rig.views_mut().for_each(|v| v.size = size);
     }
     Ok(rig)
 }

@@ -155,11 +155,7 @@ pub fn build_rig(a: &RenderArgs) -> anyhow::Result<Rig> {
         BackgroundArg::Gray => rig::GRAY,
         BackgroundArg::Black => rig::BLACK,
     });
-    let extra = match &mut r.grid.source {
-        rig::GridSource::Extra(v) => v.iter_mut().collect::<Vec<_>>(),
-        rig::GridSource::Views(_) => Vec::new(),
-    };
-    for v in r.views.iter_mut().chain(extra) {
+    for v in r.views_mut() {
         if let Some(s) = a.size {
             v.size = s;
         }

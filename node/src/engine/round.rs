@@ -358,12 +358,7 @@ impl<C: ChainView, J: Judge> RoundEngine<C, J> {
             seed = drawn.seed,
             "drand seed"
         );
-        let record = ChainSnapshotRecord {
-            block,
-            block_hash: String::new(),
-            kind: format!("round_{round}_drand_seed"),
-            data: serde_json::to_value(&drawn).map_err(st)?,
-        };
+        let record = drawn.record().map_err(st)?;
         Ok(Drawn::Seed(drawn.seed, Some(record)))
     }
 

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use sn17_chain::crv3::drand::{
     QUICKNET_CHAIN_HASH_HEX, QUICKNET_GENESIS_TIME, QUICKNET_PERIOD_SECS,
 };
+use sn17_storage::db::ChainSnapshotRecord;
 
 /// The drand HTTP API `--seed drand` uses unless told otherwise.
 pub const DEFAULT_DRAND_URL: &str = "https://api.drand.sh";
@@ -67,7 +68,8 @@ pub struct Beacon {
     pub signature: Vec<u8>,
 }
 
-/// A drand seed with everything an auditor needs to recompute it.
+/// A drand seed with everything an auditor needs to recompute it. The engine keeps it as a
+/// chain snapshot record ([`DrandSeed::record`]) at the round's `latest_reveal_block`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DrandSeed {
     pub netuid: u16,
@@ -218,6 +220,18 @@ pub async fn drand_seed(
         signature: hex::encode(&beacon.signature),
         seed: derive_seed(netuid, round, drand_round, &beacon.randomness),
     })
+}
+
+impl DrandSeed {
+    /// The record the engine keeps for this seed.
+    pub fn record(&self) -> Result<ChainSnapshotRecord, serde_json::Error> {
+        Ok(ChainSnapshotRecord {
+            block: self.block,
+            block_hash: String::new(),
+            kind: ChainSnapshotRecord::drand_seed_kind(self.round),
+            data: serde_json::to_value(self)?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -124,8 +124,9 @@ pub struct RoundSeed {
     /// inline prompts at `/api/rounds/N/prompts`.
     pub prompts_url: String,
     /// `prompts.txt` itself when it fits in a message ([`MAX_INLINE_PROMPTS`]), else empty.
-    /// Validation checks it against `prompts_sha256`.
-    #[serde(serialize_with = "utf8_lossy")]
+    /// Validation checks it against `prompts_sha256`. JSON views (explorer API, `gossip tail`)
+    /// show only its size: the text has its own endpoint, `/api/rounds/N/prompts`.
+    #[serde(rename = "prompts_inline_bytes", serialize_with = "byte_len")]
     pub prompts_inline: Vec<u8>,
 }
 
@@ -409,8 +410,8 @@ fn hex32<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(v))
 }
 
-fn utf8_lossy<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&String::from_utf8_lossy(v))
+fn byte_len<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(v.len() as u64)
 }
 
 fn ss58<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {

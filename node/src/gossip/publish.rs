@@ -57,7 +57,7 @@ pub fn drand_round(store: &Store, round: u64, latest_reveal_block: u64, seed: u3
     let probe = ChainSnapshotRecord {
         block: latest_reveal_block,
         block_hash: String::new(),
-        kind: format!("round_{round}_drand_seed"),
+        kind: ChainSnapshotRecord::drand_seed_kind(round),
         data: serde_json::Value::Null,
     };
     let rec: ChainSnapshotRecord = store.get(&probe.key()).ok()??;
@@ -122,7 +122,21 @@ pub fn round_outcome(repo: &GitBatcher, round: u64, remote: &str) -> Result<Vec<
         }
         // A round with hundreds of matches keeps the first that fit (qualification first,
         // as the judge writes them); the state commit has them all.
-        while r.encoded_size() > RESULT_BUDGET && r.matches.pop().is_some() {}
+        if r.encoded_size() > RESULT_BUDGET {
+            // One pass: each match's share of the encoding, cut once where the budget ends
+            // (+4: the list's compact length grows with its count).
+            let matches = std::mem::take(&mut r.matches);
+            let mut size = r.encoded_size() + 4;
+            let keep = matches
+                .iter()
+                .take_while(|m| {
+                    size += m.encoded_size();
+                    size <= RESULT_BUDGET
+                })
+                .count();
+            r.matches = matches;
+            r.matches.truncate(keep);
+        }
         r.state_repo = github_repo(remote).unwrap_or_default();
         r.state_commit = commit;
         out.push(Payload::Result(r));

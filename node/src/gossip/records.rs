@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 use sn17_storage::db::keys::KeyBuilder;
-use sn17_storage::db::{Batch, Column, GossipRecord, Store};
+use sn17_storage::db::{Batch, Column, GossipRecord, Record as _, Store};
 
 use super::error::Result;
 use super::message::{Envelope, Kind, MAX_MESSAGE_BYTES};
@@ -38,6 +38,8 @@ pub struct RawMessage {
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 const ROUND_INDEX: &[u8] = b"~r/";
 const SENT: &str = "~sent/";
+/// Marker: the round index covers every message stored before it existed.
+const INDEXED: &str = "~indexed/rounds";
 
 fn round_prefix(round: u64) -> Vec<u8> {
     [ROUND_INDEX, &round.to_be_bytes()].concat()
@@ -73,9 +75,21 @@ pub fn put(
     Ok(())
 }
 
-/// Writes the round index of `messages` (stores from before the index existed); idempotent.
+/// Writes the round index of `messages` once, for stores from before the index existed (later
+/// messages are indexed by [`put`]); a marker in the same batch says it is done.
 pub fn index_rounds(store: &Store, messages: &[StoredMessage]) -> Result<()> {
+    let marker = GossipRecord {
+        id: INDEXED.into(),
+        topic: "self".into(),
+        peer: "self".into(),
+        received_at_block: 0,
+        payload_hex: String::new(),
+    };
+    if store.get::<GossipRecord>(&marker.key())?.is_some() {
+        return Ok(());
+    }
     let mut batch = Batch::new();
+    batch.put(&marker)?;
     for m in messages {
         batch.put_raw(
             Column::Gossip,
@@ -83,10 +97,16 @@ pub fn index_rounds(store: &Store, messages: &[StoredMessage]) -> Result<()> {
             Vec::new(),
         );
     }
-    if !batch.is_empty() {
-        store.write(batch)?;
-    }
+    store.write(batch)?;
     Ok(())
+}
+
+/// The stored message with this id, if it is stored and still decodes.
+pub fn get(store: &Store, id: &str) -> Result<Option<StoredMessage>> {
+    Ok(store
+        .get::<GossipRecord>(&KeyBuilder::new().str(id).build())?
+        .as_ref()
+        .and_then(decode))
 }
 
 /// Every stored message that still decodes (records that do not are skipped with a warning),
@@ -227,8 +247,10 @@ mod tests {
         assert_eq!(of_round(&store, 4).expect("round").len(), 1);
         assert_eq!(of_round(&store, 3).expect("round").len(), 1);
         assert!(of_round(&store, 5).expect("round").is_empty());
-        // Re-indexing is idempotent.
+        // Re-indexing is idempotent, and its done-marker stays out of the message scan.
         index_rounds(&store, &all).expect("index");
+        index_rounds(&store, &all).expect("index again");
         assert_eq!(of_round(&store, 4).expect("round").len(), 1);
+        assert_eq!(super::all(&store).expect("all").len(), 2);
     }
 }

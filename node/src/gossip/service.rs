@@ -410,18 +410,18 @@ impl GossipService {
                 id
             }
             // A retry of what this node published, or a re-signed copy of it (sr25519
-            // signatures are randomised, so a retry after a restart has another id): report
-            // the first version, which is what peers keep, instead of failing.
+            // signatures are randomised, so a retry after a restart has another id): send the
+            // first version, which is what peers keep, instead of failing.
             Verdict::Ignore {
                 id,
                 reason: Ignored::Duplicate,
-            } => return Ok(self.published_state(id)),
+            } => return self.resend(id, kind),
             Verdict::Ignore {
                 reason: Ignored::Conflict,
                 ..
             } if self.own_first(envelope).is_some() => {
                 let first = self.own_first(envelope).unwrap_or_default();
-                return Ok(self.published_state(first));
+                return self.resend(first, kind);
             }
             Verdict::Ignore { reason, .. } => {
                 return Err(GossipError::Publish {
@@ -431,6 +431,11 @@ impl GossipService {
             }
             Verdict::Reject { reason, .. } => return Err(reason.into()),
         };
+        self.send(id, kind, bytes)
+    }
+
+    /// Hands `bytes` (message `id`) to gossipsub, or queues it until a peer subscribes.
+    fn send(&mut self, id: String, kind: Kind, bytes: Vec<u8>) -> Result<Published> {
         let topic = IdentTopic::new(super::topic(self.config.netuid, kind));
         match self
             .swarm
@@ -438,7 +443,8 @@ impl GossipService {
             .gossipsub
             .publish(topic.clone(), bytes.clone())
         {
-            Ok(_) => Ok(Published { id, sent: true }),
+            // Duplicate: gossipsub already sent these bytes in this process.
+            Ok(_) | Err(gossipsub::PublishError::Duplicate) => Ok(Published { id, sent: true }),
             Err(gossipsub::PublishError::NoPeersSubscribedToTopic)
             | Err(gossipsub::PublishError::AllQueuesFull(_)) => {
                 self.pending.push((topic, bytes));
@@ -451,21 +457,29 @@ impl GossipService {
         }
     }
 
+    /// Sends again the first version of something this node published: accepted (and
+    /// stored) is not sent, e.g. when the node stopped before a peer subscribed.
+    fn resend(&mut self, id: String, kind: Kind) -> Result<Published> {
+        let queued = self
+            .pending
+            .iter()
+            .any(|(_, b)| super::message::message_id(b) == id);
+        let stored = match (&self.store, queued) {
+            (Some(store), false) => records::get(store, &id)?,
+            _ => None,
+        };
+        match stored {
+            Some(m) => self.send(id, kind, m.bytes),
+            None => Ok(Published { id, sent: !queued }),
+        }
+    }
+
     /// The first version of what `env` is about, when this node published it.
     fn own_first(&self, env: &Envelope) -> Option<String> {
         self.validator
             .first_id(env)
             .filter(|first| self.local.contains(*first))
             .map(str::to_string)
-    }
-
-    /// Where an already accepted message is: still queued for want of a peer, or handed over.
-    fn published_state(&self, id: String) -> Published {
-        let queued = self
-            .pending
-            .iter()
-            .any(|(_, b)| super::message::message_id(b) == id);
-        Published { id, sent: !queued }
     }
 
     fn judge(&mut self, bytes: &[u8], kind: Kind, peer: Option<&[u8]>, live: bool) -> Verdict {

@@ -324,9 +324,19 @@ impl Validator {
                 }
             }
         }
-        // Last: the one expensive check.
+        // Last: the expensive checks, only for signed messages of registered hotkeys.
         if !env.verify_signature() {
             return Err(Invalid::Signature);
+        }
+        if let Payload::Seed(seed) = &env.payload {
+            let inline = &seed.prompts_inline;
+            if !inline.is_empty() && <[u8; 32]>::from(Sha256::digest(inline)) != seed.prompts_sha256
+            {
+                return Err(field(
+                    "prompts_inline",
+                    "does not hash to prompts_sha256".into(),
+                ));
+            }
         }
         Ok(env)
     }
@@ -376,14 +386,6 @@ impl Validator {
                 let inline = &seed.prompts_inline;
                 if inline.len() > MAX_INLINE_PROMPTS {
                     return Err(field("prompts_inline", format!("{} bytes", inline.len())));
-                }
-                if !inline.is_empty()
-                    && <[u8; 32]>::from(Sha256::digest(inline)) != seed.prompts_sha256
-                {
-                    return Err(field(
-                        "prompts_inline",
-                        "does not hash to prompts_sha256".into(),
-                    ));
                 }
             }
             Payload::Manifest(m) => {

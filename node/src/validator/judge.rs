@@ -400,31 +400,9 @@ impl RoundCtx<'_> {
     }
 
     /// Regenerates `target` on its pod `repeats` times and renders the outputs under
-    /// `{prefix}_{r}` side keys; `Err(reason)` when the generation report is REJECTED. Audits
-    /// also keep 404's `generation_reports.json` entry (see [`generation_entry`]).
+    /// `{prefix}_{r}` side keys; `Err(reason)` when the generation report is REJECTED. The
+    /// repeats' summary is 404's `generation_reports.json` entry (see [`generation_entry`]).
     async fn regenerate(
-        &self,
-        target: &PodTarget,
-        repeats: u32,
-        prefix: &str,
-    ) -> Result<Result<u32, String>, EngineError> {
-        let (outcome, summary) = self
-            .regenerate_with_summary(target, repeats, prefix)
-            .await?;
-        if prefix.starts_with("generated/") {
-            let entry = generation_entry(&target.hotkey, &outcome, summary);
-            let record = GenerationRecord {
-                round: self.round,
-                hotkey: target.hotkey.clone(),
-                report: serde_json::from_str(&sn17_storage::pyjson::to_pretty(&entry.to_json()))
-                    .map_err(engine_err)?,
-            };
-            self.judge.store.put(&record)?;
-        }
-        Ok(outcome)
-    }
-
-    async fn regenerate_with_summary(
         &self,
         target: &PodTarget,
         repeats: u32,
@@ -516,7 +494,14 @@ impl RoundCtx<'_> {
                     return Ok(AuditResult::Rejected(format!("{hk} is not a submission")));
                 };
                 bump(&j.status.counters.audits);
-                match self.regenerate(&target, repeats, &prefix).await? {
+                let (outcome, summary) = self.regenerate(&target, repeats, &prefix).await?;
+                let entry = generation_entry(hk, &outcome, summary);
+                j.store.put(&GenerationRecord {
+                    round: self.round,
+                    hotkey: hk.to_string(),
+                    report: sn17_storage::pyjson::to_pretty(&entry.to_json()),
+                })?;
+                match outcome {
                     Ok(n) => {
                         self.regenerated
                             .lock()
@@ -619,7 +604,7 @@ impl Judge for RoundJudge {
                 commit: leader.commit.clone(),
                 docker_image: Some(leader.docker.clone()),
             };
-            match rc.regenerate(&target, 1, "leader-gen").await? {
+            match rc.regenerate(&target, 1, "leader-gen").await?.0 {
                 Ok(_) => {
                     if let Ok(mut s) = rc.sides.lock() {
                         let regenerated: Vec<_> = s
@@ -700,8 +685,7 @@ impl Judge for RoundJudge {
             .store
             .scan::<GenerationRecord>(&GenerationRecord::prefix(ctx.round))?
         {
-            let json = serde_json::to_string(&g.report).map_err(engine_err)?;
-            let value = sn17_storage::pyjson::parse(&json).map_err(engine_err)?;
+            let value = sn17_storage::pyjson::parse(&g.report).map_err(engine_err)?;
             outcome
                 .generation_reports
                 .push(GenerationReport::from_json(&value, "$").map_err(engine_err)?);
@@ -751,13 +735,8 @@ pub struct JudgeOptions {
 /// Whether `--network` / `--subtensor.chain_endpoint` point at finney (mainnet): the default network, its
 /// name, or its public endpoint. A private finney node behind another URL is not recognised.
 pub fn is_mainnet(network: Option<&str>, endpoint: Option<&str>) -> bool {
-    match endpoint {
-        Some(url) => url.trim_end_matches('/') == sn17_chain::network::FINNEY_ENDPOINT,
-        None => {
-            matches!(network, None | Some("finney"))
-                || network == Some(sn17_chain::network::FINNEY_ENDPOINT)
-        }
-    }
+    sn17_chain::network::resolve_endpoint(network, endpoint)
+        .is_ok_and(|url| url.trim_end_matches('/') == sn17_chain::network::FINNEY_ENDPOINT)
 }
 
 /// The offline judge decides rounds without a model: never on mainnet unless explicitly overridden.

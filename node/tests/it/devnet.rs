@@ -21,21 +21,6 @@ fn spec() -> Option<PathBuf> {
     }
 }
 
-fn chopsticks_installed() -> bool {
-    let bin = std::env::var_os("SN17_CHOPSTICKS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| {
-                PathBuf::from(h).join(".cache/sn17/chopsticks/node_modules/.bin/chopsticks")
-            })
-        });
-    let ok = bin.as_ref().is_some_and(|b| b.exists());
-    if !ok {
-        eprintln!("SKIP: chopsticks is not installed (scripts/ensure-chopsticks.sh)");
-    }
-    ok
-}
-
 fn git(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
@@ -55,7 +40,7 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 fn a_devnet_round_elects_the_best_miner_and_names_every_failure() {
     let _slot = crate::chain_slot();
     let Some(spec) = spec() else { return };
-    if !chopsticks_installed() {
+    if !crate::chopsticks_installed() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -286,7 +271,7 @@ fn devnet_with_kills(
 fn a_validator_killed_at_random_stages_finishes_the_round_the_same_way() {
     let _slot = crate::chain_slot();
     let Some(spec) = spec() else { return };
-    if !chopsticks_installed() {
+    if !crate::chopsticks_installed() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -346,7 +331,7 @@ fn a_validator_killed_at_random_stages_finishes_the_round_the_same_way() {
 fn a_second_round_lets_the_leader_defend_and_decays_its_weight() {
     let _slot = crate::chain_slot();
     let Some(spec) = spec() else { return };
-    if !chopsticks_installed() {
+    if !crate::chopsticks_installed() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -149,3 +149,51 @@ async fn mesh_delivers_seed_and_manifest_and_restarted_node_catches_up() {
     }
     back.cancel.cancel();
 }
+
+/// Accepted and stored is not sent: a seed published with no peer, then the node restarted
+/// before any peer came, goes out when the validator publishes it again (re-signed, as after a
+/// restart): the first version, which the restarted node reads back from its store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_stored_while_alone_goes_out_when_republished_after_a_restart() {
+    let mg = metagraph();
+    let (dir, peer_dir) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let store = open_store(dir.path());
+    let identity = libp2p::identity::Keypair::generate_ed25519();
+    let alone = start(config(vec![]), mg.clone(), store.clone(), identity.clone()).await;
+    let first = alone
+        .handle
+        .publish(signed(1, HEAD, seed(8)))
+        .await
+        .expect("publish");
+    assert!(!first.sent, "no peer yet: queued, not sent");
+    alone.cancel.cancel();
+    drop(alone);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let restarted = start(config(vec![]), mg.clone(), store, identity).await;
+    let mut peer = start(
+        config(vec![restarted.addr.clone()]),
+        mg.clone(),
+        open_store(peer_dir.path()),
+        libp2p::identity::Keypair::generate_ed25519(),
+    )
+    .await;
+    assert!(
+        wait_peers(&[&restarted, &peer], 1, Duration::from_secs(30)).await,
+        "the peer connects"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let again = restarted
+        .handle
+        .publish(signed(1, HEAD, seed(8)))
+        .await
+        .expect("republish");
+    assert_eq!(again.id, first.id, "the first version stands");
+    assert!(
+        wait_for(&mut peer, &first.id, Duration::from_secs(10)).await,
+        "the stored first version reaches the peer"
+    );
+}

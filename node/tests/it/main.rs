@@ -38,3 +38,20 @@ pub(crate) async fn spec218_chain(
         .expect("chopsticks starts");
     Some((slot, chain))
 }
+
+/// Whether chopsticks is installed (`scripts/ensure-chopsticks.sh`; `SN17_CHOPSTICKS` overrides the path).
+pub(crate) fn chopsticks_installed() -> bool {
+    let bin = std::env::var_os("SN17_CHOPSTICKS")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| {
+                std::path::PathBuf::from(h)
+                    .join(".cache/sn17/chopsticks/node_modules/.bin/chopsticks")
+            })
+        });
+    let ok = bin.as_ref().is_some_and(|b| b.exists());
+    if !ok {
+        eprintln!("SKIP: chopsticks is not installed (scripts/ensure-chopsticks.sh)");
+    }
+    ok
+}

@@ -106,30 +106,32 @@ impl Record for DownloadRecord {
 /// A submission's regeneration on its pod for an audit: its `generation_reports.json` entry
 /// (404's format), kept so that a restarted validator writes the same report without
 /// regenerating again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenerationRecord {
     pub round: u64,
     pub hotkey: String,
-    /// The `generation_reports.json` value (`hotkey`, `outcome`, `repeats`, `reason`).
-    pub report: serde_json::Value,
+    /// The `generation_reports.json` value as 404's writer prints it (`hotkey`, `outcome`,
+    /// `repeats`, `reason`).
+    pub report: String,
 }
 
 impl GenerationRecord {
-    /// Key prefix of a round's generation records (they share the submissions column).
+    /// Key prefix of a round's generation records.
     pub fn prefix(round: u64) -> Vec<u8> {
-        KeyBuilder::new().u64(round).str(GENERATION_TAG).build()
+        KeyBuilder::new().str(GENERATION_TAG).u64(round).build()
     }
 }
 
-/// Tag between the round and the hotkey; no ss58 hotkey can equal it.
+/// Leads the key, so that the submissions of a round (keyed by the round first) never share a
+/// prefix with these records in the same column.
 const GENERATION_TAG: &str = "~generation";
 
 impl Record for GenerationRecord {
     const COLUMN: Column = Column::Submissions;
     fn key(&self) -> Vec<u8> {
         KeyBuilder::new()
-            .u64(self.round)
             .str(GENERATION_TAG)
+            .u64(self.round)
             .str(&self.hotkey)
             .build()
     }
@@ -210,6 +212,14 @@ pub struct ChainSnapshotRecord {
     /// `revealed_commitments`, `metagraph`, `coldkey_locks`, …
     pub kind: String,
     pub data: serde_json::Value,
+}
+
+impl ChainSnapshotRecord {
+    /// Kind of the record that keeps the drand beacon a round's seed came from (written by the
+    /// engine at the round's `latest_reveal_block`, read for gossip and by auditors).
+    pub fn drand_seed_kind(round: u64) -> String {
+        format!("round_{round}_drand_seed")
+    }
 }
 
 impl Record for ChainSnapshotRecord {

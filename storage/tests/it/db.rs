@@ -1,8 +1,8 @@
 //! Real RocksDB in a temporary directory: typed records, atomic batches, reopen, schema.
 
 use sn17_storage::db::{
-    keys, schema, Batch, Column, DownloadRecord, KeyValueStore, RoundRecord, Store, StoreOptions,
-    SubmissionRecord,
+    keys, schema, Batch, Column, DownloadRecord, GenerationRecord, KeyValueStore, RoundRecord,
+    Store, StoreOptions, SubmissionRecord,
 };
 
 fn download(round: u64, hk: &str, stem: &str, size: u64) -> DownloadRecord {
@@ -159,4 +159,40 @@ fn schema_versions_are_stamped_migrated_and_refused_when_newer() {
         schema::ensure(kv, &gap),
         Err(sn17_storage::Error::Migration { from: 3, .. })
     ));
+}
+
+#[test]
+fn generation_records_share_the_submissions_column_without_entering_its_round_scans() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Store::open(dir.path(), &StoreOptions::default()).expect("open");
+    let sub = SubmissionRecord {
+        round: 3,
+        position: 0,
+        hotkey: "5A".into(),
+        coldkey: None,
+        repo: "o/n".into(),
+        commit: "a".repeat(40),
+        cdn_url: "http://127.0.0.1/".into(),
+        revealed_at_block: 9,
+    };
+    db.put(&sub).expect("submission");
+    for round in [2, 3, 4] {
+        db.put(&GenerationRecord {
+            round,
+            hotkey: "5A".into(),
+            report: "{}".into(),
+        })
+        .expect("generation");
+    }
+    // The engine reads a round's submissions by the round prefix: a generation record there
+    // would fail to decode as a submission and stall the round.
+    let subs = db
+        .scan::<SubmissionRecord>(&keys::round(3))
+        .expect("submissions decode");
+    assert_eq!(subs, vec![sub]);
+    let gens = db
+        .scan::<GenerationRecord>(&GenerationRecord::prefix(3))
+        .expect("generation records");
+    assert_eq!(gens.len(), 1);
+    assert_eq!(gens[0].round, 3);
 }
