@@ -188,31 +188,19 @@ pub struct Rendered {
     pub grid: RgbImage,
 }
 
-fn render_specs(
+/// Renders a mesh at `ss`× the view sizes and box-filters each image down (antialiasing).
+fn render_mesh_specs(
     renderer: &dyn Renderer,
-    asset: &Asset,
+    mesh: &Mesh,
     specs: &[ViewSpec],
-    rig: &Rig,
+    ss: u32,
 ) -> Result<Vec<RgbImage>, RenderError> {
-    match asset {
-        Asset::Splats(s) => {
-            let views: Vec<View> = specs.iter().map(|v| View::from_spec(v, 1)).collect();
-            let opts = SplatOptions {
-                max_sh_degree: rig.max_sh_degree,
-                antialiased: None,
-            };
-            renderer.render_splats(s, &views, &opts)
-        }
-        Asset::Mesh(m) => {
-            let ss = rig.mesh_supersample.max(1);
-            let views: Vec<View> = specs.iter().map(|v| View::from_spec(v, ss)).collect();
-            let images = renderer.render_mesh(m, &views)?;
-            Ok(images
-                .into_iter()
-                .map(|im| crate::output::downsample(&im, ss))
-                .collect())
-        }
-    }
+    let views: Vec<View> = specs.iter().map(|v| View::from_spec(v, ss)).collect();
+    let images = renderer.render_mesh(mesh, &views)?;
+    Ok(images
+        .into_iter()
+        .map(|im| crate::output::downsample(&im, ss))
+        .collect())
 }
 
 fn check_rig(rig: &Rig) -> Result<(), String> {
@@ -327,12 +315,13 @@ pub fn render_rigs(
                 let extra = images.split_off(n_main);
                 Ok(assemble(rig, images, extra))
             }
-            Asset::Mesh(_) => {
-                let views = render_specs(renderer, a, &rig.views, rig)?;
+            Asset::Mesh(m) => {
+                let ss = rig.mesh_supersample.max(1);
+                let views = render_mesh_specs(renderer, m, &rig.views, ss)?;
                 let extra = if extra_specs.is_empty() {
                     Vec::new()
                 } else {
-                    render_specs(renderer, a, extra_specs, rig)?
+                    render_mesh_specs(renderer, m, extra_specs, ss)?
                 };
                 Ok(assemble(rig, views, extra))
             }
