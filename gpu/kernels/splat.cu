@@ -41,6 +41,8 @@ typedef unsigned long long u64;
 #define RASTER_MINB 5
 #endif
 #endif
+#define PROJECT_THREADS 256  // (the host launches blocks of 256)
+#define PROJECT_MINB 4  // (64 registers)
 #ifndef SORT_ITEMS
 #define SORT_ITEMS 12  // keys per thread of a sort block (the host's sort tile must match)
 #endif
@@ -135,23 +137,23 @@ extern "C" __global__ void prep_gaussians(
 #define SH_C1 0.48860251f
 
 template <int DEG>
-__device__ __forceinline__ float3 eval_sh(const float* c, float x, float y, float z) {
-    // c: dc rgb, then coefficient k's rgb at 3 + 3k.
-    float r = SH_C0 * c[0], g = SH_C0 * c[1], b = SH_C0 * c[2];
+__device__ __forceinline__ float3 eval_sh(const float* dc, const float* c, float x, float y, float z) {
+    // dc: rgb; c: coefficient k's rgb at 3 (k - 1) for k >= 1 (c may be in shared memory).
+    float r = SH_C0 * dc[0], g = SH_C0 * dc[1], b = SH_C0 * dc[2];
     if (DEG >= 1) {
         float b0 = -SH_C1 * y, b1 = SH_C1 * z, b2 = -SH_C1 * x;
-        r = r + b0 * c[3] + b1 * c[6] + b2 * c[9];
-        g = g + b0 * c[4] + b1 * c[7] + b2 * c[10];
-        b = b + b0 * c[5] + b1 * c[8] + b2 * c[11];
+        r = r + b0 * c[0] + b1 * c[3] + b2 * c[6];
+        g = g + b0 * c[1] + b1 * c[4] + b2 * c[7];
+        b = b + b0 * c[2] + b1 * c[5] + b2 * c[8];
         if (DEG >= 2) {
             float xx = x * x, yy = y * y, zz = z * z, xy = x * y, yz = y * z, xz = x * z;
             float q[5] = {1.0925484f * xy, -1.0925484f * yz, 0.31539157f * (2.0f * zz - xx - yy),
                           -1.0925484f * xz, 0.5462742f * (xx - yy)};
 #pragma unroll
             for (int k = 0; k < 5; k++) {
-                r += q[k] * c[12 + 3 * k];
-                g += q[k] * c[13 + 3 * k];
-                b += q[k] * c[14 + 3 * k];
+                r += q[k] * c[9 + 3 * k];
+                g += q[k] * c[10 + 3 * k];
+                b += q[k] * c[11 + 3 * k];
             }
             if (DEG >= 3) {
                 float t[7] = {-0.5900436f * y * (3.0f * xx - yy), 2.8906114f * xy * z,
@@ -161,9 +163,9 @@ __device__ __forceinline__ float3 eval_sh(const float* c, float x, float y, floa
                               1.4453057f * z * (xx - yy), -0.5900436f * x * (xx - 3.0f * yy)};
 #pragma unroll
                 for (int k = 0; k < 7; k++) {
-                    r += t[k] * c[27 + 3 * k];
-                    g += t[k] * c[28 + 3 * k];
-                    b += t[k] * c[29 + 3 * k];
+                    r += t[k] * c[24 + 3 * k];
+                    g += t[k] * c[25 + 3 * k];
+                    b += t[k] * c[26 + 3 * k];
                 }
             }
         }
@@ -246,7 +248,8 @@ __device__ __forceinline__ void sub_range(float m, float h, u32 size, u32 lo, u3
 // 32-byte sector), blending brec and crec.
 template <int DEG>
 __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, float op, float4 ca,
-                                            float2 cb, const float* shc, bool antialiased,
+                                            float2 cb, const float* shdc, const float* shc,
+                                            bool antialiased,
                                             float4* crec, float* depth_out, float4* brec,
                                             u32* depth_bits) {
     const float* r = vp.rot;
@@ -327,7 +330,7 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
 
     float3 d = make_float3(p.x - vp.cam[0], p.y - vp.cam[1], p.z - vp.cam[2]);
     float len = sqrtf(d.x * d.x + d.y * d.y + d.z * d.z);
-    float3 col = eval_sh<DEG>(shc, d.x / len, d.y / len, d.z / len);
+    float3 col = eval_sh<DEG>(shdc, shc, d.x / len, d.y / len, d.z / len);
 
     *crec = make_float4(col.x, col.y, col.z, __uint_as_float(bf16_up(hx) | (bf16_up(hy) << 16)));
     *depth_out = tz;
@@ -391,6 +394,18 @@ __device__ void project_impl(u32 n, u32 nviews, const ViewParams* __restrict__ v
         shc[4 * k + 2] = c.z;
         shc[4 * k + 3] = c.w;
     }
+    // Degrees 1-3: the higher coefficients stay in shared memory (each thread's own row, odd
+    // stride: no bank conflicts), so that the kernel fits 64 registers (degree 3 needed 109:
+    // four blocks per SM instead of two).
+    constexpr int REST = NC - 3, STRIDE = REST | 1;
+    __shared__ float s_rest[DEG >= 1 ? PROJECT_THREADS * STRIDE : 1];
+    const float* rest = shc + 3;
+    if constexpr (DEG >= 1) {
+        float* mine = s_rest + threadIdx.x * STRIDE;
+#pragma unroll
+        for (int k = 0; k < REST; k++) mine[k] = shc[3 + k];
+        rest = mine;
+    }
     float3 p = make_float3(po.x, po.y, po.z);
     for (u32 v = v0; v < v1; v++) {
         const ViewParams& vp = views[v];
@@ -398,7 +413,7 @@ __device__ void project_impl(u32 n, u32 nviews, const ViewParams* __restrict__ v
         u32 bits = 0xffffffffu;
         if (live) {
             float d;
-            project_one<DEG>(vp, p, po.w, ca, cb, shc, antialiased != 0, crec + idx, &d,
+            project_one<DEG>(vp, p, po.w, ca, cb, shc, rest, antialiased != 0, crec + idx, &d,
                              brec + 2 * idx, &bits);
             depth[idx] = d;
         }
@@ -417,7 +432,8 @@ __device__ void project_impl(u32 n, u32 nviews, const ViewParams* __restrict__ v
 }
 
 #define PROJECT_KERNEL(DEG)                                                                      \
-    extern "C" __global__ void __launch_bounds__(256) project_sh##DEG(                           \
+    extern "C" __global__ void __launch_bounds__(PROJECT_THREADS, DEG >= 1 ? PROJECT_MINB : 1)   \
+        project_sh##DEG(                                                                         \
         u32 n, u32 nviews, const ViewParams* __restrict__ views,                                 \
         const float4* __restrict__ pos_op, const float4* __restrict__ cov_a,                     \
         const float2* __restrict__ cov_b, const float* __restrict__ sh, u32 sh_stride,           \
@@ -742,6 +758,10 @@ template <int BIN> struct Code {  // BIN 16: 2 x 4 sub-blocks (1+1+2+2 bits); BI
     __device__ static u32 make(u32 c0, u32 c1, u32 r0, u32 r1) {
         return c0 | (c1 << CB) | (r0 << (2 * CB)) | (r1 << (2 * CB + RB));
     }
+    // Whether pair word p's code has its bit set in a table of codes (see raster_impl).
+    __device__ static bool in_lut(const u32* lut, u32 p) {
+        return (lut[p >> (GBITS + 5)] >> ((p >> GBITS) & 31u)) & 1u;
+    }
     __device__ static bool has(u32 code, u32 c, u32 r) {
         const u32 cm = (1u << CB) - 1, rm = (1u << RB) - 1;
         return c >= (code & cm) && c <= ((code >> CB) & cm) && r >= ((code >> (2 * CB)) & rm) &&
@@ -911,6 +931,7 @@ extern "C" __global__ void __launch_bounds__(1024)
     scan_bins(const u32* __restrict__ totals, u32 m, u32* __restrict__ starts,
               u64* __restrict__ status) {
     __shared__ u64 wsum[32];
+    __shared__ u64 tile_total;
     u32 lane = lane_id(), w = threadIdx.x >> 5;
     u64 carry = 0;
     for (u32 tile = 0; tile < m; tile += 1024 * SCANB_ITEMS) {
@@ -961,11 +982,11 @@ extern "C" __global__ void __launch_bounds__(1024)
             for (u32 k = 0; k < SCANB_ITEMS; k++)
                 if (lo + k < m) starts[lo + k] = o[k];
         }
-        // The last thread's inclusive end is the tile's total.
-        if (threadIdx.x == 1023) wsum[0] = run;
+        // The last thread's inclusive end is the tile's total (a variable of its own: warp 0
+        // may still be reading wsum[0]).
+        if (threadIdx.x == 1023) tile_total = run;
         __syncthreads();
-        carry = wsum[0];
-        __syncthreads();
+        carry = tile_total;
     }
     if (threadIdx.x == 0) {
         starts[m] = (u32)min(carry, (u64)0xffffffffu);
@@ -1256,7 +1277,7 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, 
 }
 
 #define BIN_KERNELS(BIN)                                                                         \
-    extern "C" __global__ void __launch_bounds__(BIN_THREADS) bin_count##BIN(                    \
+    extern "C" __global__ void __launch_bounds__(BIN_THREADS, 6) bin_count##BIN(                    \
         u32 n, u32 chunk, u32 nchunks, u32 group_rows, const ViewParams* __restrict__ views,     \
         const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,                      \
         const u32* __restrict__ minmax, const float4* __restrict__ brec,                         \
@@ -1283,6 +1304,14 @@ BIN_KERNELS(32)
 // time, keeps those whose sub-block code covers its sub-block, loads just those gaussians (one
 // per lane, into its shared-memory slots), blends them front to back, and stops when its 32
 // pixels are saturated. (With 32-pixel bins, the four tiles of a bin walk the same list.)
+
+// __expf without its rescaling of results below 2^-126: identical wherever the blend can use
+// the result (alpha >= 1/255 needs power > -6), flushed to 0 below.
+__device__ __forceinline__ float exp_blend(float x) {
+    float r;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x * 1.4426950216293334961f));
+    return r;
+}
 
 // Final colour over the background, RGBA8.
 __device__ __forceinline__ uchar4 to_rgba8(const ViewParams& vp, float cr, float cg, float cb,
@@ -1329,12 +1358,33 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
     float4* sa = s_a[w];
     float4* sb = s_b[w];
     float4* sc = s_c[w];
+    // Which pair codes cover this warp's sub-block: a bit per code (a load and a shift per
+    // pair word instead of four field tests). Words past the list read as an empty code.
+    __shared__ u32 s_lut[TILE * TILE / 32][BIN == 32 ? 32 : 2];
+    if (BIN == 32) {
+        // Lane l: codes 32 l .. 32 l + 31, i.e. r0 = 2 (l & 3) + bit 4, r1 = l >> 2, and
+        // c0 | c1 << 2 in the low 4 bits.
+        u32 colm = 0;
+#pragma unroll
+        for (u32 k = 0; k < 16; k++)
+            if ((k & 3u) <= cw && cw <= (k >> 2)) colm |= 1u << k;
+        u32 r0 = 2 * (lane & 3u), r1 = lane >> 2;
+        bool ok0 = r0 <= rw && rw <= r1, ok1 = r0 + 1 <= rw && rw <= r1;
+        s_lut[w][lane] = (ok0 ? colm : 0u) | (ok1 ? colm << 16 : 0u);
+    } else {
+        u32 lo = __ballot_sync(0xffffffffu, Code<BIN>::has(lane, cw, rw));
+        u32 hi = __ballot_sync(0xffffffffu, Code<BIN>::has(lane + 32, cw, rw));
+        if (lane < 2) s_lut[w][lane] = lane ? hi : lo;
+    }
+    __syncwarp();
+    const u32* lut = s_lut[w];
+    const u32 NONE = Code<BIN>::make(BIN / 8 - 1, 0, 0, 0) << Code<BIN>::GBITS;
     // Software pipeline: while batch b blends from shared memory, the gaussians of batch b + 32
     // (their pair words already in registers) and the pair words of batch b + 64 are in flight.
     u32 k0 = s + lane;
-    u32 p = k0 < e ? pairs[k0] : 0u;
-    u32 p_next = k0 + 32 < e ? pairs[k0 + 32] : 0u;
-    bool use = k0 < e && Code<BIN>::has(p >> Code<BIN>::GBITS, cw, rw);
+    u32 p = k0 < e ? pairs[k0] : NONE;
+    u32 p_next = k0 + 32 < e ? pairs[k0 + 32] : NONE;
+    bool use = Code<BIN>::in_lut(lut, p);
     u32 live = __ballot_sync(0xffffffffu, use);
     float4 ga = make_float4(0.f, 0.f, 0.f, 0.f), gb = ga, gc = ga;
     if (use) {
@@ -1354,7 +1404,7 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
         __syncwarp();
         u32 nl = __popc(live);
         u32 kn = b + 32 + lane;
-        use = kn < e && Code<BIN>::has(p_next >> Code<BIN>::GBITS, cw, rw);
+        use = Code<BIN>::in_lut(lut, p_next);
         live = __ballot_sync(0xffffffffu, use);
         if (use) {
             u64 idx = seg + (p_next & GMASK);
@@ -1362,14 +1412,14 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
             gb = brec[2 * idx + 1];
             gc = crec[idx];
         }
-        p_next = kn + 32 < e ? pairs[kn + 32] : 0u;
+        p_next = kn + 32 < e ? pairs[kn + 32] : NONE;
         for (u32 j = 0; j < nl && !done; j++) {
             float4 a = sa[j];
             float4 q = sb[j];
             float dx = a.x - fx, dy = a.y - fy;
             float power = -0.5f * (q.x * dx * dx + q.z * dy * dy) - q.y * dx * dy;
             if (power > 0.0f) continue;
-            float alpha = fminf(ALPHA_MAX, a.z * __expf(power));
+            float alpha = fminf(ALPHA_MAX, a.z * exp_blend(power));
             if (alpha < ALPHA_MIN) continue;
             float next = T * (1.0f - alpha);
             if (next < T_MIN) {

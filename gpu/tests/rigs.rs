@@ -127,3 +127,33 @@ fn downsample_averages_blocks() {
     assert_eq!(d.get_pixel(0, 0).0, [128, 0, 0]);
     assert_eq!(d.get_pixel(1, 0).0, [0, 0, 0]);
 }
+
+#[test]
+fn a_mixed_batch_renders_each_asset_as_it_renders_alone() {
+    // render_rigs hands a batch's splats to the renderer together and renders its meshes one by
+    // one: every result must still land at its own asset's index.
+    use sn17_gpu::assets::{self, Asset, LoadOptions};
+    let cpu = sn17_gpu::render::cpu::CpuRenderer;
+    let a = Asset::Splats(common::random_splats(300, 1, 7));
+    let cube = assets::load_bytes(&common::colored_cube_glb(), &LoadOptions::default())
+        .unwrap()
+        .0;
+    let b = Asset::Splats(common::random_splats(500, 0, 8));
+    let r = rig::orbit(2, 48, 2.5, 15.0, 49.1, WHITE);
+    let batch = sn17_gpu::render_rigs(&cpu, &[&a, &cube, &b, &a], &r);
+    assert_eq!(batch.len(), 4);
+    let mut firsts = Vec::new();
+    for (asset, got) in [&a, &cube, &b, &a].into_iter().zip(batch) {
+        let got = got.expect("the batch renders");
+        let alone = sn17_gpu::render_rig(&cpu, asset, &r).expect("the asset renders alone");
+        assert_eq!(got.views.len(), 2);
+        for (x, y) in got.views.iter().zip(&alone.views) {
+            assert_eq!(x.as_raw(), y.as_raw());
+        }
+        assert_eq!(got.grid.as_raw(), alone.grid.as_raw());
+        firsts.push(got.views[0].as_raw().clone());
+    }
+    // The three assets look different, so a swapped result could not pass the loop above.
+    assert!(firsts[0] != firsts[1] && firsts[1] != firsts[2] && firsts[0] != firsts[2]);
+    assert_eq!(firsts[0], firsts[3]);
+}

@@ -18,6 +18,15 @@ impl ApiKey {
         Self(key.into())
     }
 
+    /// The key from `SN17_VLM_API_KEY`, else `OPENAI_API_KEY`, through any variable lookup
+    /// (blank values count as unset).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        nonempty("SN17_VLM_API_KEY")
+            .or_else(|| nonempty("OPENAI_API_KEY"))
+            .map(Self::new)
+    }
+
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
@@ -81,9 +90,7 @@ impl VlmConfig {
         };
         let model = get("SN17_VLM_MODEL").unwrap_or_else(|| DEFAULT_MODEL.to_string());
         let mut cfg = Self::new(url, model);
-        cfg.api_key = get("SN17_VLM_API_KEY")
-            .or_else(|| get("OPENAI_API_KEY"))
-            .map(ApiKey::new);
+        cfg.api_key = ApiKey::from_lookup(&get);
         if let Some(t) = get("SN17_VLM_TIMEOUT_SECS") {
             let secs: f64 = t
                 .trim()

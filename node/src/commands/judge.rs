@@ -158,10 +158,7 @@ async fn duel(g: &GlobalArgs, a: DuelArgs) -> anyhow::Result<()> {
                 "pass --vlm-url URL (or SN17_VLM_URL), or --offline for the development judge",
             )?;
         let mut cfg = VlmConfig::new(url, a.model.clone());
-        cfg.api_key = ["SN17_VLM_API_KEY", "OPENAI_API_KEY"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-            .map(sn17_judge::vlm::ApiKey::new);
+        cfg.api_key = sn17_judge::vlm::ApiKey::from_lookup(|k| std::env::var(k).ok());
         anyhow::ensure!(
             a.timeout_secs > 0.0 && a.timeout_secs.is_finite(),
             "--timeout-secs must be positive"

@@ -766,9 +766,7 @@ pub fn vlm_config(
         Some(name) => Some(ApiKey::new(nonempty(name).ok_or_else(|| {
             anyhow::anyhow!("--vlm-api-key-env: the variable {name} is not set")
         })?)),
-        None => nonempty("SN17_VLM_API_KEY")
-            .or_else(|| nonempty("OPENAI_API_KEY"))
-            .map(ApiKey::new),
+        None => ApiKey::from_lookup(get),
     };
     if let Some(t) = o.vlm_timeout_secs {
         anyhow::ensure!(
