@@ -256,14 +256,20 @@ async fn wait_signal() {
 }
 
 pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> {
-    let mainnet = judge::is_mainnet(g.network.as_deref(), g.chain_endpoint.as_deref());
-    // Refuse the offline judge on finney before touching the chain.
-    judge::check_offline_allowed(&judge::JudgeOptions {
+    let judge_options = judge::JudgeOptions {
+        vlm_url: args.vlm_url.clone(),
+        vlm_model: args.vlm_model.clone(),
+        vlm_api_key_env: args.vlm_api_key_env.clone(),
+        vlm_timeout_secs: args.vlm_timeout,
+        vlm_concurrency: args.vlm_concurrency,
         offline: args.offline_judge,
         offline_on_mainnet: args.offline_judge_on_mainnet,
-        mainnet,
-        ..Default::default()
-    })?;
+        mainnet: judge::is_mainnet(g.network.as_deref(), g.chain_endpoint.as_deref()),
+        dinov3_weights: args.dinov3_weights.clone(),
+    };
+    // Refuse the offline judge on finney before touching the chain (`select` checks again, for
+    // its other callers).
+    judge::check_offline_allowed(&judge_options)?;
     let events = Events { json: g.json };
     let data = DataDir::for_role(args.p2p.data_dir.as_deref(), "validator");
     args.p2p.data_dir = Some(data.0.clone());
@@ -317,17 +323,7 @@ pub async fn run(g: &GlobalArgs, mut args: ValidatorArgs) -> anyhow::Result<()> 
         .backend
         .parse()
         .map_err(|e| anyhow::anyhow!("--backend: {e}"))?;
-    let (duel, embedder) = judge::select(&judge::JudgeOptions {
-        vlm_url: args.vlm_url.clone(),
-        vlm_model: args.vlm_model.clone(),
-        vlm_api_key_env: args.vlm_api_key_env.clone(),
-        vlm_timeout_secs: args.vlm_timeout,
-        vlm_concurrency: args.vlm_concurrency,
-        offline: args.offline_judge,
-        offline_on_mainnet: args.offline_judge_on_mainnet,
-        mainnet,
-        dinov3_weights: args.dinov3_weights.clone(),
-    })?;
+    let (duel, embedder) = judge::select(&judge_options)?;
     let pods = StaticPods::parse(&args.audit_pods, args.audit_pod_token.clone())?;
     if pods.is_empty() {
         tracing::warn!("no --audit-pod configured: leaders cannot be regenerated and winners cannot be audited");

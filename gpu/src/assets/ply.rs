@@ -335,25 +335,41 @@ impl<'a> Out<'a> {
         rest: &[f32],
         first: usize,
     ) -> Result<(), AssetError> {
-        for (k, &x) in v.iter().enumerate() {
-            // Opacity logits may be ±inf (fully transparent/opaque); everything else must be finite.
-            let ok = if k == 10 { !x.is_nan() } else { x.is_finite() };
-            if !ok {
-                return Err(non_finite(BASE_NAMES[k], first + i, x));
-            }
-        }
+        check_values(v, rest, self.rest_len, first + i)?;
+        self.put_base(i, v);
+        self.rest[i * self.rest_len..(i + 1) * self.rest_len].copy_from_slice(rest);
+        Ok(())
+    }
+
+    /// Stores one gaussian's values other than f_rest (already checked).
+    fn put_base(&mut self, i: usize, v: &[f32; 14]) {
         self.pos[i] = [v[0], v[1], v[2]];
         self.scale[i] = [v[3], v[4], v[5]];
         self.rot[i] = normalize_quat([v[6], v[7], v[8], v[9]]);
         self.opacity[i] = v[10];
         self.dc[i] = [v[11], v[12], v[13]];
-        if let Some(d) = rest.iter().position(|x| !x.is_finite()) {
-            let name = format!("f_rest_{}", ply_rest_index(d, self.rest_len / 3));
-            return Err(non_finite(&name, first + i, rest[d]));
-        }
-        self.rest[i * self.rest_len..(i + 1) * self.rest_len].copy_from_slice(rest);
-        Ok(())
     }
+}
+
+/// The error for gaussian `index`'s first value it may not hold: opacity logits may be ±inf
+/// (fully transparent / opaque), everything else must be finite.
+fn check_values(
+    v: &[f32; 14],
+    rest: &[f32],
+    rest_len: usize,
+    index: usize,
+) -> Result<(), AssetError> {
+    for (k, &x) in v.iter().enumerate() {
+        let ok = if k == 10 { !x.is_nan() } else { x.is_finite() };
+        if !ok {
+            return Err(non_finite(BASE_NAMES[k], index, x));
+        }
+    }
+    if let Some(d) = rest.iter().position(|x| !x.is_finite()) {
+        let name = format!("f_rest_{}", ply_rest_index(d, rest_len / 3));
+        return Err(non_finite(&name, index, rest[d]));
+    }
+    Ok(())
 }
 
 fn non_finite(property: &str, index: usize, value: f32) -> AssetError {
@@ -537,7 +553,7 @@ fn decode_fast(
         }
         let pick = |k: usize| f[k & (FAST_FLOATS - 1)];
         let v = plan.base.map(pick);
-        // Opacity logits may be ±inf (see `Out::set`); NaN never.
+        // Opacity logits may be ±inf (see `check_values`); NaN never.
         let mut bad = v[10].is_nan();
         for (k, &x) in v.iter().enumerate() {
             bad |= k != 10 && !x.is_finite();
@@ -549,15 +565,9 @@ fn decode_fast(
             *d = x;
         }
         if bad {
-            let rest = rest.to_vec();
-            out.set(i, &v, &rest, first)?;
-            continue;
+            check_values(&v, rest, rest_len, first + i)?;
         }
-        out.pos[i] = [v[0], v[1], v[2]];
-        out.scale[i] = [v[3], v[4], v[5]];
-        out.rot[i] = normalize_quat([v[6], v[7], v[8], v[9]]);
-        out.opacity[i] = v[10];
-        out.dc[i] = [v[11], v[12], v[13]];
+        out.put_base(i, &v);
     }
     Ok(())
 }

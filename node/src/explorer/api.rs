@@ -128,7 +128,29 @@ async fn route(state: &ExplorerState, path: &str, q: &BTreeMap<String, String>) 
                 "stats": stats,
             })))
         }
-        "/api/rounds" => Ok(Reply::Json(rounds_summary(&messages()?))),
+        "/api/rounds" => {
+            // The newest `limit` rounds (default 100, at most 1000) below `before`: only their
+            // messages are read.
+            let limit = match q.get("limit") {
+                Some(l) => l
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (1..=1000).contains(l))
+                    .ok_or_else(|| bad(format!("limit {l:?} (1 to 1000)")))?,
+                None => 100,
+            };
+            let before = match q.get("before") {
+                Some(b) => Some(b.parse::<u64>().map_err(|_| bad(format!("before {b:?}")))?),
+                None => None,
+            };
+            let rounds = records::rounds(&state.store, before, limit)
+                .map_err(|e| internal(e.to_string()))?;
+            let mut shown = Vec::new();
+            for r in rounds {
+                shown.extend(of_round(r)?);
+            }
+            Ok(Reply::Json(rounds_summary(&shown)))
+        }
         "/api/peers" => {
             let peers = state
                 .gossip
@@ -143,7 +165,11 @@ async fn route(state: &ExplorerState, path: &str, q: &BTreeMap<String, String>) 
                 Some(k) => Some(Kind::parse(k).ok_or_else(|| bad(format!("kind {k:?}")))?),
                 None => None,
             };
-            let raw: Vec<RawMessage> = messages()?
+            let source = match round_filter {
+                Some(r) => of_round(r)?,
+                None => messages()?,
+            };
+            let raw: Vec<RawMessage> = source
                 .into_iter()
                 .filter(|m| kind.is_none_or(|k| m.kind == k))
                 .map(|m| RawMessage {

@@ -145,6 +145,28 @@ pub fn of_round(store: &Store, round: u64) -> Result<Vec<StoredMessage>> {
     Ok(out)
 }
 
+/// Rounds that have stored messages, newest first: at most `limit` of them, below `before` when
+/// given. Read from the round index's keys alone (no message is decoded).
+pub fn rounds(store: &Store, before: Option<u64>, limit: usize) -> Result<Vec<u64>> {
+    let mut out: Vec<u64> = Vec::new();
+    for (key, _) in store.kv().scan(Column::Gossip, ROUND_INDEX)? {
+        let Some(round) = key
+            .get(ROUND_INDEX.len()..ROUND_INDEX.len() + 8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+        else {
+            continue;
+        };
+        // Keys come in round order: one entry per round.
+        if out.last() != Some(&round) && before.is_none_or(|b| round < b) {
+            out.push(round);
+        }
+    }
+    out.reverse();
+    out.truncate(limit);
+    Ok(out)
+}
+
 /// Whether this node recorded publishing `what` (`seed/3`, `result/3`, …).
 pub fn was_sent(store: &Store, what: &str) -> Result<bool> {
     // `sent/…` without the `~`: markers written by earlier versions.
@@ -216,6 +238,26 @@ mod tests {
                 files: vec![],
             }),
         )
+    }
+
+    #[test]
+    fn rounds_come_newest_first_from_the_index_and_page_by_round() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path(), &Default::default()).expect("store");
+        for round in [3u64, 300, 7, 7, 256, 1 << 40] {
+            let env = manifest(round);
+            let id = super::super::message::message_id(&env.to_bytes());
+            put(&store, &id, Kind::Manifest, "peer", 10, &env).expect("put");
+        }
+        mark_sent(&store, "seed/9", 10).expect("mark");
+        let all = rounds(&store, None, 100).expect("rounds");
+        assert_eq!(all, [1 << 40, 300, 256, 7, 3]);
+        assert_eq!(rounds(&store, None, 2).expect("rounds"), [1 << 40, 300]);
+        assert_eq!(rounds(&store, Some(300), 2).expect("rounds"), [256, 7]);
+        assert_eq!(
+            rounds(&store, Some(3), 10).expect("rounds"),
+            Vec::<u64>::new()
+        );
     }
 
     #[test]

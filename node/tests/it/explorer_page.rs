@@ -372,6 +372,29 @@ async fn explorer_cli_api_and_page() {
     assert_eq!(rounds[0]["results"], 1, "{rounds}");
     assert_eq!(rounds[0]["matches"], 1, "{rounds}");
     assert_eq!(rounds[0]["state_commit"], state_commit.as_str(), "{rounds}");
+    // Paging through the round index, and the raw messages of one round.
+    assert_eq!(
+        get("/api/rounds?limit=1").await.as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(get("/api/rounds?before=7").await, serde_json::json!([]));
+    let r = client
+        .get(format!("{http}/api/rounds?limit=0"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status().as_u16(), 400);
+    let r7 = get("/api/rounds/7").await;
+    let in_r7: usize = ["seeds", "manifests", "results", "leaders"]
+        .iter()
+        .map(|k| r7[*k].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(in_r7 >= 3, "{r7}");
+    assert_eq!(
+        get("/api/messages?round=7").await.as_array().map(Vec::len),
+        Some(in_r7)
+    );
+    assert_eq!(get("/api/messages?round=8").await, serde_json::json!([]));
     let r = client
         .get(format!("{http}/api/rounds/7/prompts"))
         .send()
