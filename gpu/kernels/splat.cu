@@ -1361,7 +1361,7 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
     // Which pair codes cover this warp's sub-block: a bit per code (a load and a shift per
     // pair word instead of four field tests). Words past the list read as an empty code.
     __shared__ u32 s_lut[TILE * TILE / 32][BIN == 32 ? 32 : 2];
-    if (BIN == 32) {
+    if constexpr (BIN == 32) {
         // Lane l: codes 32 l .. 32 l + 31, i.e. r0 = 2 (l & 3) + bit 4, r1 = l >> 2, and
         // c0 | c1 << 2 in the low 4 bits.
         u32 colm = 0;

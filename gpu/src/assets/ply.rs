@@ -537,7 +537,7 @@ fn decode_binary(
 }
 
 /// The fast path: one straight copy of the record into floats, then branch-free picking and
-/// checking; only a record that fails the check goes through `Out::set` to name the field.
+/// checking; only a record that fails the check goes through `check_values` to name the field.
 fn decode_fast(
     records: &[u8],
     stride: usize,
