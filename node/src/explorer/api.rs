@@ -143,12 +143,8 @@ async fn route(state: &ExplorerState, path: &str, q: &BTreeMap<String, String>) 
                 Some(b) => Some(b.parse::<u64>().map_err(|_| bad(format!("before {b:?}")))?),
                 None => None,
             };
-            let rounds = records::rounds(&state.store, before, limit)
+            let shown = records::of_recent_rounds(&state.store, before, limit)
                 .map_err(|e| internal(e.to_string()))?;
-            let mut shown = Vec::new();
-            for r in rounds {
-                shown.extend(of_round(r)?);
-            }
             Ok(Reply::Json(rounds_summary(&shown)))
         }
         "/api/peers" => {

@@ -167,6 +167,26 @@ pub fn rounds(store: &Store, before: Option<u64>, limit: usize) -> Result<Vec<u6
     Ok(out)
 }
 
+/// The messages of the newest `limit` rounds below `before` that still have a decodable message
+/// (a round whose messages all fail to decode is passed over, so that `limit` rounds show).
+pub fn of_recent_rounds(
+    store: &Store,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<Vec<StoredMessage>> {
+    let mut out = Vec::new();
+    let mut shown = 0;
+    for round in rounds(store, before, usize::MAX)? {
+        if shown == limit {
+            break;
+        }
+        let msgs = of_round(store, round)?;
+        shown += usize::from(!msgs.is_empty());
+        out.extend(msgs);
+    }
+    Ok(out)
+}
+
 /// Whether this node recorded publishing `what` (`seed/3`, `result/3`, …).
 pub fn was_sent(store: &Store, what: &str) -> Result<bool> {
     // `sent/…` without the `~`: markers written by earlier versions.
@@ -258,6 +278,27 @@ mod tests {
             rounds(&store, Some(3), 10).expect("rounds"),
             Vec::<u64>::new()
         );
+
+        // A round whose only record no longer decodes is passed over by the paged read.
+        let mut batch = Batch::new();
+        batch
+            .put(&GossipRecord {
+                id: "ab".into(),
+                topic: "manifests".into(),
+                peer: "peer".into(),
+                received_at_block: 10,
+                payload_hex: "00".into(),
+            })
+            .expect("record");
+        batch.put_raw(Column::Gossip, round_index_key(500, "ab"), Vec::new());
+        store.write(batch).expect("write");
+        assert_eq!(rounds(&store, Some(1 << 40), 1).expect("rounds"), [500]);
+        let shown: Vec<u64> = of_recent_rounds(&store, Some(1 << 40), 2)
+            .expect("read")
+            .iter()
+            .map(|m| m.envelope.payload.round())
+            .collect();
+        assert_eq!(shown, [300, 256], "{shown:?}");
     }
 
     #[test]
