@@ -1,8 +1,6 @@
 //! Setting weights the way the chain wants them now: `set_weights` when commit-reveal is off,
 //! a commit-reveal v3 timelocked commit when it is on (chain.md §1.5, §1.6, §6).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::Serialize;
 
 use crate::calls;
@@ -60,10 +58,7 @@ impl Subtensor {
         weights: &[(u16, f64)],
         opts: &WeightsOptions,
     ) -> Result<WeightsOutcome, ChainError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = crate::crv3::drand::unix_now_secs();
         self.set_weights_at_time(netuid, hotkey, weights, opts, now)
             .await
     }

@@ -51,20 +51,15 @@ async fn start() -> Option<(FinneyMock, Subtensor)> {
     Some((mock, client))
 }
 
+/// `SubtensorModule.<item>` of our netuid.
+fn set_subnet(mock: &FinneyMock, item: &str, v: Value) {
+    mock.set("SubtensorModule", item, vec![nu()], &v);
+}
+
 /// The subnet exists; `n` uids.
 fn add_subnet(mock: &FinneyMock, n: u16) {
-    mock.set(
-        "SubtensorModule",
-        "NetworksAdded",
-        vec![nu()],
-        &Value::bool(true),
-    );
-    mock.set(
-        "SubtensorModule",
-        "SubnetworkN",
-        vec![nu()],
-        &Value::u128(n.into()),
-    );
+    set_subnet(mock, "NetworksAdded", Value::bool(true));
+    set_subnet(mock, "SubnetworkN", Value::u128(n.into()));
 }
 
 fn register(mock: &FinneyMock, uid: u16, hotkey: &[u8; 32]) {
@@ -170,48 +165,13 @@ fn serve_neurons(mock: &FinneyMock, neurons: &[Neuron]) {
     let flags = |f: &dyn Fn(&Neuron) -> bool| {
         Value::unnamed_composite(neurons.iter().map(|n| Value::bool(f(n))))
     };
-    mock.set(
-        "SubtensorModule",
-        "Active",
-        vec![nu()],
-        &flags(&|n| n.active),
-    );
-    mock.set(
-        "SubtensorModule",
-        "ValidatorPermit",
-        vec![nu()],
-        &flags(&|n| n.validator_permit),
-    );
-    mock.set(
-        "SubtensorModule",
-        "Consensus",
-        vec![nu()],
-        &col(&|n| n.consensus.into()),
-    );
-    mock.set(
-        "SubtensorModule",
-        "Dividends",
-        vec![nu()],
-        &col(&|n| n.dividends.into()),
-    );
-    mock.set(
-        "SubtensorModule",
-        "Incentive",
-        vec![nu()],
-        &col(&|n| n.incentive.into()),
-    );
-    mock.set(
-        "SubtensorModule",
-        "LastUpdate",
-        vec![nu()],
-        &col(&|n| n.last_update.into()),
-    );
-    mock.set(
-        "SubtensorModule",
-        "Emission",
-        vec![nu()],
-        &col(&|n| n.emission.into()),
-    );
+    set_subnet(mock, "Active", flags(&|n| n.active));
+    set_subnet(mock, "ValidatorPermit", flags(&|n| n.validator_permit));
+    set_subnet(mock, "Consensus", col(&|n| n.consensus.into()));
+    set_subnet(mock, "Dividends", col(&|n| n.dividends.into()));
+    set_subnet(mock, "Incentive", col(&|n| n.incentive.into()));
+    set_subnet(mock, "LastUpdate", col(&|n| n.last_update.into()));
+    set_subnet(mock, "Emission", col(&|n| n.emission.into()));
 
     // The typed runtime API reply, built field by field from the 424 NeuronInfoLite.
     let out_ty = mock.api_output_ty("NeuronInfoRuntimeApi", "get_neurons_lite");
@@ -307,7 +267,7 @@ async fn metagraph_typed_runtime_api_and_storage_agree_on_424() {
 }
 
 fn set_hyperparams(mock: &FinneyMock, commit_reveal: bool) {
-    let set = |item: &str, v: Value| mock.set("SubtensorModule", item, vec![nu()], &v);
+    let set = |item: &str, v: Value| set_subnet(mock, item, v);
     set("Tempo", Value::u128(10));
     set("WeightsSetRateLimit", Value::u128(50));
     set("WeightsVersionKey", Value::u128(5));
@@ -386,12 +346,7 @@ async fn hyperparameters_from_424_storage() {
     assert_eq!(hp.subnet_owner, Some(Account([0x77; 32])));
 
     // RevealPeriodEpochs is Twox64Concat-keyed; a wrong hasher would read the default (1).
-    mock.set(
-        "SubtensorModule",
-        "RevealPeriodEpochs",
-        vec![nu()],
-        &Value::u128(3),
-    );
+    set_subnet(&mock, "RevealPeriodEpochs", Value::u128(3));
     let hp = client.hyperparams(NETUID, head).await.expect("hyperparams");
     assert_eq!(hp.reveal_period_epochs, 3);
     assert!(matches!(
@@ -404,8 +359,7 @@ async fn hyperparameters_from_424_storage() {
 /// The commit lands in 1001 (epoch 7); the next epoch fires in 1005, which is the first block
 /// whose pre-coinbase epoch is 7 + 1 (chain.md §6).
 fn set_epoch_state(mock: &FinneyMock) {
-    let set =
-        |item: &str, v: u64| mock.set("SubtensorModule", item, vec![nu()], &Value::u128(v.into()));
+    let set = |item: &str, v: u64| set_subnet(mock, item, Value::u128(v.into()));
     set("LastEpochBlock", 995);
     set("PendingEpochAt", 0);
     set("SubnetEpochIndex", 7);
@@ -506,12 +460,7 @@ async fn weights_without_commit_reveal_use_set_weights_and_respect_the_rate_limi
     register(&mock, 0, &alice.account().0);
     set_hyperparams(&mock, false);
     // Last update 10 blocks ago with a limit of 50: refused before anything is sent.
-    mock.set(
-        "SubtensorModule",
-        "LastUpdate",
-        vec![nu()],
-        &u_vec(&[START_BLOCK - 10]),
-    );
+    set_subnet(&mock, "LastUpdate", u_vec(&[START_BLOCK - 10]));
     match client
         .set_weights(NETUID, &alice, &[(1, 1.0)], &WeightsOptions::default())
         .await
@@ -521,12 +470,7 @@ async fn weights_without_commit_reveal_use_set_weights_and_respect_the_rate_limi
     }
     assert!(mock.submitted().is_empty());
 
-    mock.set(
-        "SubtensorModule",
-        "LastUpdate",
-        vec![nu()],
-        &u_vec(&[START_BLOCK - 60]),
-    );
+    set_subnet(&mock, "LastUpdate", u_vec(&[START_BLOCK - 60]));
     let opts = WeightsOptions {
         version_key: Some(9),
         block_time_secs: None,

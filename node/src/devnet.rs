@@ -355,9 +355,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<Summary> {
         None => std::env::temp_dir().join(format!(
             "sn17-devnet-{}-{}",
             std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
+            sn17_chain::crv3::drand::unix_now_secs()
         )),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -1,8 +1,6 @@
 //! Publishing commitments: plain `Raw` fields, and `TimelockEncrypted` fields that the chain
 //! reveals into `RevealedCommitments` once the drand round is out (404's miners use these).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::calls;
 use crate::client::Subtensor;
 use crate::error::ChainError;
@@ -47,10 +45,7 @@ impl Subtensor {
         text: &str,
         reveal_blocks: u64,
     ) -> Result<(Included, u64), ChainError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = crate::crv3::drand::unix_now_secs();
         self.set_reveal_commitment_at_time(netuid, hotkey, text, reveal_blocks, now)
             .await
     }

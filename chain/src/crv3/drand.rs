@@ -51,6 +51,13 @@ pub fn round_time(round: u64) -> Option<u64> {
         .checked_add(QUICKNET_GENESIS_TIME)
 }
 
+/// The wall clock in unix seconds (0 before 1970), from which drand rounds are reckoned.
+pub fn unix_now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Latest round published at `unix_secs`; `None` before genesis.
 pub fn current_round(unix_secs: u64) -> Option<u64> {
     let since = unix_secs.checked_sub(QUICKNET_GENESIS_TIME)?;

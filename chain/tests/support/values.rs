@@ -103,35 +103,34 @@ pub fn field_ty(types: &PortableRegistry, id: u32, name: &str) -> u32 {
         .unwrap_or_else(|| panic!("type {id} has no field {name:?}"))
 }
 
-/// Field types of variant `name` of the enum type `id`.
-pub fn variant_fields(types: &PortableRegistry, id: u32, name: &str) -> Vec<(Option<String>, u32)> {
+/// Variant `name` of the enum type `id`.
+fn variant<'a>(
+    types: &'a PortableRegistry,
+    id: u32,
+    name: &str,
+) -> &'a scale_info::Variant<scale_info::form::PortableForm> {
     match &resolve(types, id).type_def {
         TypeDef::Variant(v) => v
             .variants
             .iter()
             .find(|var| var.name == name)
-            .map(|var| {
-                var.fields
-                    .iter()
-                    .map(|f| (f.name.clone(), f.ty.id))
-                    .collect()
-            })
             .unwrap_or_else(|| panic!("enum {id} has no variant {name:?}")),
         other => panic!("type {id} is not an enum: {other:?}"),
     }
 }
 
+/// Field types of variant `name` of the enum type `id`.
+pub fn variant_fields(types: &PortableRegistry, id: u32, name: &str) -> Vec<(Option<String>, u32)> {
+    variant(types, id, name)
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), f.ty.id))
+        .collect()
+}
+
 /// Index of variant `name` in the enum type `id`.
 pub fn variant_index(types: &PortableRegistry, id: u32, name: &str) -> u8 {
-    match &resolve(types, id).type_def {
-        TypeDef::Variant(v) => v
-            .variants
-            .iter()
-            .find(|var| var.name == name)
-            .map(|var| var.index)
-            .unwrap_or_else(|| panic!("enum {id} has no variant {name:?}")),
-        other => panic!("type {id} is not an enum: {other:?}"),
-    }
+    variant(types, id, name).index
 }
 
 /// The element type of the sequence (or Option's `Some`) type `id`.
