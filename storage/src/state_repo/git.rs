@@ -359,13 +359,15 @@ impl StateRepo {
                 Ok(()) => return Ok(()),
                 Err(reason) => {
                     tracing::warn!(attempt, remote, %reason, "state repo push failed");
-                    if self.clear_stale_remote_lock(remote, &reason) {
-                        // The lock was the only obstacle: push again without counting it.
-                        if self.push_once(remote).is_ok() {
-                            return Ok(());
+                    last = reason;
+                    if self.clear_stale_remote_lock(remote, &last) {
+                        // The lock was the only obstacle: push again without counting it (its
+                        // failure, if any, is the one reported).
+                        match self.push_once(remote) {
+                            Ok(()) => return Ok(()),
+                            Err(again) => last = again,
                         }
                     }
-                    last = reason;
                 }
             }
             if attempt == attempts {
@@ -390,15 +392,16 @@ impl StateRepo {
     /// was written is a dead push's: it is removed. Network remotes are left alone (their server
     /// owns its locks). Returns whether a lock was removed.
     fn clear_stale_remote_lock(&self, remote: &str, reason: &str) -> bool {
+        // (Most failures are rejections, not locks: the message is checked first.)
+        let Some(lock) = locked_file(reason) else {
+            return false;
+        };
         let Some(root) = self
             .repo
             .find_remote(remote)
             .ok()
             .and_then(|r| r.url().ok().and_then(local_remote_path))
         else {
-            return false;
-        };
-        let Some(lock) = locked_file(reason) else {
             return false;
         };
         // Only a ref lock inside that remote, never anything else the message might name.
