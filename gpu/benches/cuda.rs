@@ -92,50 +92,6 @@ fn dump(
     Ok(())
 }
 
-/// A binary little-endian 3DGS PLY (x y z, normals, f_dc, f_rest channel-major, opacity logit,
-/// log scales, rotation w x y z), as trainers write it.
-fn write_ply(path: &Path, s: &sn17_gpu::assets::splats::Splats) -> std::io::Result<()> {
-    let n = s.len();
-    let k = s.rest_coeffs();
-    let mut h = format!(
-        "ply\nformat binary_little_endian 1.0\nelement vertex {n}\n\
-         property float x\nproperty float y\nproperty float z\n\
-         property float nx\nproperty float ny\nproperty float nz\n"
-    );
-    for c in 0..3 {
-        h.push_str(&format!("property float f_dc_{c}\n"));
-    }
-    for r in 0..3 * k {
-        h.push_str(&format!("property float f_rest_{r}\n"));
-    }
-    h.push_str("property float opacity\n");
-    for c in 0..3 {
-        h.push_str(&format!("property float scale_{c}\n"));
-    }
-    for c in 0..4 {
-        h.push_str(&format!("property float rot_{c}\n"));
-    }
-    h.push_str("end_header\n");
-    let mut out = Vec::with_capacity(h.len() + n * (17 + 3 * k) * 4);
-    out.extend_from_slice(h.as_bytes());
-    let mut put = |x: f32| out.extend_from_slice(&x.to_le_bytes());
-    for i in 0..n {
-        s.positions[i].iter().for_each(|&x| put(x));
-        (0..3).for_each(|_| put(0.0));
-        s.sh_dc[i].iter().for_each(|&x| put(x));
-        let rest = &s.sh_rest[i * 3 * k..(i + 1) * 3 * k];
-        for ch in 0..3 {
-            for c in 0..k {
-                put(rest[c * 3 + ch]);
-            }
-        }
-        put(s.opacity_logits[i]);
-        s.log_scales[i].iter().for_each(|&x| put(x));
-        s.rotations[i].iter().for_each(|&x| put(x));
-    }
-    std::fs::write(path, out)
-}
-
 fn main() {
     let mut args: Vec<String> = std::env::args()
         .skip(1)
@@ -156,7 +112,12 @@ fn main() {
                 sc.spawn(move || {
                     for a in (w..count).step_by(8) {
                         let s = random_splats(n, 3, 5000 + a as u64);
-                        write_ply(&dir.join(format!("asset_{a:03}.ply")), &s).expect("writing PLY");
+                        // As trainers write it: with (zero) normals.
+                        std::fs::write(
+                            dir.join(format!("asset_{a:03}.ply")),
+                            sn17_gpu::assets::ply::write(&s, true),
+                        )
+                        .expect("writing PLY");
                     }
                 });
             }

@@ -278,12 +278,8 @@ pub fn render_rigs(
         GridSource::Views(_) => &[],
     };
     let n_main = rig.views.len();
-    let splat_views: Vec<View> = rig
-        .views
-        .iter()
-        .chain(extra_specs)
-        .map(|v| View::from_spec(v, 1))
-        .collect();
+    let all_specs: Vec<ViewSpec> = rig.views.iter().chain(extra_specs).cloned().collect();
+    let splat_views: Vec<View> = all_specs.iter().map(|v| View::from_spec(v, 1)).collect();
     let opts = SplatOptions {
         max_sh_degree: rig.max_sh_degree,
         antialiased: None,
@@ -316,13 +312,10 @@ pub fn render_rigs(
                 Ok(assemble(rig, images, extra))
             }
             Asset::Mesh(m) => {
+                // One call for the rig's views and the grid's own (one upload of the mesh).
                 let ss = rig.mesh_supersample.max(1);
-                let views = render_mesh_specs(renderer, m, &rig.views, ss)?;
-                let extra = if extra_specs.is_empty() {
-                    Vec::new()
-                } else {
-                    render_mesh_specs(renderer, m, extra_specs, ss)?
-                };
+                let mut views = render_mesh_specs(renderer, m, &all_specs, ss)?;
+                let extra = views.split_off(n_main);
                 Ok(assemble(rig, views, extra))
             }
         })
