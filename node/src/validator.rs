@@ -214,21 +214,25 @@ async fn gossip_catch_up<C, J>(engine: &RoundEngine<C, J>, out: &Publisher<'_>, 
             Err(e) => tracing::warn!(error = %e, round, "reading the round's seed for gossip"),
         }
     }
-    if let Some(done) =
-        finished.filter(|d| unsent(&format!("result/{d}")) || unsent(&format!("leader/{d}")))
-    {
-        let outcome = publish::round_outcome(&engine.repo, done, out.remote);
-        if let Err(e) = &outcome {
-            tracing::warn!(error = %e, round = done, "reading the round's result for gossip");
-        }
-        for payload in outcome.unwrap_or_default() {
-            let kind = match &payload {
-                Payload::Result(_) => "result",
-                _ => "leader",
-            };
-            let what = format!("{kind}/{done}");
-            if unsent(&what) {
-                pending.push((what, payload));
+    if let Some(done) = finished {
+        // Each marker is read once: which of the round's two messages still need sending.
+        let (result_unsent, leader_unsent) = (
+            unsent(&format!("result/{done}")),
+            unsent(&format!("leader/{done}")),
+        );
+        if result_unsent || leader_unsent {
+            let outcome = publish::round_outcome(&engine.repo, done, out.remote);
+            if let Err(e) = &outcome {
+                tracing::warn!(error = %e, round = done, "reading the round's result for gossip");
+            }
+            for payload in outcome.unwrap_or_default() {
+                let (kind, wanted) = match &payload {
+                    Payload::Result(_) => ("result", result_unsent),
+                    _ => ("leader", leader_unsent),
+                };
+                if wanted {
+                    pending.push((format!("{kind}/{done}"), payload));
+                }
             }
         }
     }

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -13,7 +12,7 @@ use sn17_judge::duel::detail::{ChecklistDetail, Detail};
 use sn17_judge::duel::{DuelInput, DuelJudge, DuelOutcome, JudgeKind, MultiStageJudge, Prompt};
 use sn17_judge::image::{ImageData, ImageLimits};
 use sn17_judge::offline::{OfflineJudge, OFFLINE_LABEL};
-use sn17_judge::vlm::{HttpVlm, MetricsSnapshot, Vlm, VlmConfig};
+use sn17_judge::vlm::{HttpVlm, MetricsSnapshot, Vlm};
 
 use crate::cli::GlobalArgs;
 use crate::output;
@@ -150,20 +149,18 @@ async fn duel(g: &GlobalArgs, a: DuelArgs) -> anyhow::Result<()> {
         eprintln!("warning: {OFFLINE_LABEL}");
         Box::new(OfflineJudge::new(embedder.clone()))
     } else {
-        let url = a
-            .vlm_url
-            .clone()
+        // The validator's own VLM settings (API key from the environment, checked timeout).
+        let opts = crate::validator::judge::JudgeOptions {
+            vlm_url: a.vlm_url.clone(),
+            vlm_model: a.model.clone(),
+            vlm_timeout_secs: Some(a.timeout_secs),
+            ..Default::default()
+        };
+        let cfg = crate::validator::judge::vlm_config(&opts, &|k| std::env::var(k).ok())?
             .ok_or(sn17_judge::Error::NoVlmConfigured)
             .context(
                 "pass --vlm-url URL (or SN17_VLM_URL), or --offline for the development judge",
             )?;
-        let mut cfg = VlmConfig::new(url, a.model.clone());
-        cfg.api_key = sn17_judge::vlm::ApiKey::from_lookup(|k| std::env::var(k).ok());
-        anyhow::ensure!(
-            a.timeout_secs > 0.0 && a.timeout_secs.is_finite(),
-            "--timeout-secs must be positive"
-        );
-        cfg.timeout = Duration::from_secs_f64(a.timeout_secs);
         let vlm = Arc::new(HttpVlm::new(cfg)?);
         vlm_handle = Some(vlm.clone());
         Box::new(MultiStageJudge::new(vlm).with_explain(!a.no_explain))

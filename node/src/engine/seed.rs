@@ -19,30 +19,13 @@
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sn17_chain::crv3::drand::{
-    QUICKNET_CHAIN_HASH_HEX, QUICKNET_GENESIS_TIME, QUICKNET_PERIOD_SECS,
-};
+use sn17_chain::crv3::drand::QUICKNET_CHAIN_HASH_HEX;
 use sn17_storage::db::ChainSnapshotRecord;
 
 /// The drand HTTP API `--seed drand` uses unless told otherwise.
 pub const DEFAULT_DRAND_URL: &str = "https://api.drand.sh";
 /// A beacon reply is ~250 bytes; anything much larger is not one.
 const MAX_BEACON_BYTES: usize = 4096;
-
-/// A drand chain.
-#[derive(Debug, Clone, Copy)]
-pub struct DrandChain {
-    pub hash: &'static str,
-    pub genesis: u64,
-    pub period: u64,
-}
-
-/// drand quicknet (the chain Subtensor's timelocks use; its public key is in `sn17_chain`).
-pub const QUICKNET: DrandChain = DrandChain {
-    hash: QUICKNET_CHAIN_HASH_HEX,
-    genesis: QUICKNET_GENESIS_TIME,
-    period: QUICKNET_PERIOD_SECS,
-};
 
 /// Why a drand beacon could not give a seed.
 #[derive(Debug, thiserror::Error)]
@@ -89,12 +72,9 @@ pub fn random_seed() -> u32 {
     rand::rngs::OsRng.next_u32()
 }
 
-/// The first round published strictly after unix time `t`.
-pub fn drand_round_after(chain: &DrandChain, t: u64) -> u64 {
-    if t < chain.genesis {
-        return 1;
-    }
-    (t - chain.genesis) / chain.period + 2
+/// The first quicknet round published strictly after unix time `t`.
+pub fn drand_round_after(t: u64) -> u64 {
+    sn17_chain::crv3::drand::current_round(t).map_or(1, |r| r + 1)
 }
 
 /// The seed from a beacon's randomness.
@@ -128,7 +108,7 @@ pub async fn fetch_beacon(
     let url = format!(
         "{}/{}/public/{round}",
         base.trim_end_matches('/'),
-        QUICKNET.hash
+        QUICKNET_CHAIN_HASH_HEX
     );
     let fetch = |reason: String| DrandError::Fetch {
         url: url.clone(),
@@ -207,14 +187,14 @@ pub async fn drand_seed(
     block_time_ms: u64,
 ) -> Result<DrandSeed, DrandError> {
     let block_time = block_time_ms / 1000;
-    let drand_round = drand_round_after(&QUICKNET, block_time);
+    let drand_round = drand_round_after(block_time);
     let beacon = fetch_beacon(client, base, drand_round).await?;
     Ok(DrandSeed {
         netuid,
         round,
         block,
         block_time,
-        drand_chain: QUICKNET.hash.to_string(),
+        drand_chain: QUICKNET_CHAIN_HASH_HEX.to_string(),
         drand_round,
         randomness: hex::encode(beacon.randomness),
         signature: hex::encode(&beacon.signature),

@@ -19,6 +19,7 @@ use crate::engine::round::{
 };
 use crate::engine::submissions::Revealed;
 use crate::engine::EngineError;
+use sn17_chain::crv3::drand::QUICKNET_GENESIS_TIME;
 
 /// Quicknet's real signature of round 1000 (public; ../shared/docs/chain.md, appendix).
 const ROUND_1000_SIG: &str = "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125e342b73a8dd2bacbe47e4b6b63ed5e39";
@@ -27,10 +28,10 @@ const BLOCK_TIME_MS: u64 = 1_692_806_362_500;
 
 #[test]
 fn drand_round_and_seed_are_fixed_functions() {
-    assert_eq!(drand_round_after(&QUICKNET, QUICKNET.genesis), 2);
-    assert_eq!(drand_round_after(&QUICKNET, QUICKNET.genesis + 2), 2);
-    assert_eq!(drand_round_after(&QUICKNET, QUICKNET.genesis + 3), 3);
-    assert_eq!(drand_round_after(&QUICKNET, BLOCK_TIME_MS / 1000), 1000);
+    assert_eq!(drand_round_after(QUICKNET_GENESIS_TIME), 2);
+    assert_eq!(drand_round_after(QUICKNET_GENESIS_TIME + 2), 2);
+    assert_eq!(drand_round_after(QUICKNET_GENESIS_TIME + 3), 3);
+    assert_eq!(drand_round_after(BLOCK_TIME_MS / 1000), 1000);
     let r = [7u8; 32];
     let a = derive_seed(17, 5, 100, &r);
     assert_eq!(a, derive_seed(17, 5, 100, &r));
@@ -75,7 +76,7 @@ async fn drand_server(routes: HashMap<String, (u16, String)>) -> String {
 }
 
 fn path(round: u64) -> String {
-    format!("/{}/public/{round}", QUICKNET.hash)
+    format!("/{}/public/{round}", QUICKNET_CHAIN_HASH_HEX)
 }
 
 fn beacon_json(round: u64, sig_hex: &str) -> String {
