@@ -105,7 +105,16 @@ impl StateRepo {
         let path = path.as_ref();
         if path.join(".git").exists() || path.join("HEAD").exists() {
             return match Self::open(path, branch) {
-                Ok(repo) => Ok(repo),
+                // A process killed between initialising for an empty remote and adding it
+                // leaves a repository without `origin`: add it (an existing one is kept).
+                Ok(repo) => match url {
+                    Some(url) if repo.repo.find_remote("origin").is_err() => {
+                        tracing::warn!(path = %path.display(), "adding the missing origin remote");
+                        repo.set_remote("origin", url)?;
+                        Ok(repo)
+                    }
+                    _ => Ok(repo),
+                },
                 // A process killed inside `git init` leaves a `.git` that cannot be opened and
                 // holds no object: nothing to lose, so start it again.
                 Err(_) if !has_objects(&path.join(".git")) && !has_objects(path) => {

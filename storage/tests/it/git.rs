@@ -309,6 +309,40 @@ fn a_git_dir_left_half_created_by_a_killed_init_is_started_again() {
 }
 
 #[test]
+fn a_repository_left_without_its_remote_by_a_killed_init_gets_it_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = bare_remote(dir.path());
+    let path = dir.path().join("state");
+    // What a process killed after `init` and before adding the empty remote leaves.
+    drop(StateRepo::init(&path, "main").expect("init"));
+    let repo = StateRepo::open_or_clone(&path, Some(&url), "main").expect("reopened");
+    let id = repo
+        .commit(&[("a.txt".to_string(), b"x".to_vec())], "first")
+        .expect("commit")
+        .expect("new commit");
+    repo.push("origin", &quick())
+        .expect("push to the re-added remote");
+    let clone =
+        StateRepo::open_or_clone(dir.path().join("clone"), Some(&url), "main").expect("clone");
+    assert_eq!(clone.head().expect("head"), Some(id));
+
+    // A remote already set is left as it is: the next push still goes to the first one.
+    let other = dir.path().join("elsewhere.git");
+    StateRepo::init_bare(&other).expect("bare");
+    let other = other.to_str().expect("utf-8").to_string();
+    let again = StateRepo::open_or_clone(&path, Some(&other), "main").expect("reopened");
+    let id2 = again
+        .commit(&[("b.txt".to_string(), b"y".to_vec())], "second")
+        .expect("commit")
+        .expect("new commit");
+    again.push("origin", &quick()).expect("push");
+    assert_eq!(clone.fetch("origin").expect("fetch"), Some(id2));
+    let empty =
+        StateRepo::open_or_clone(dir.path().join("empty"), Some(&other), "main").expect("init");
+    assert_eq!(empty.head().expect("head"), None);
+}
+
+#[test]
 fn a_push_killed_mid_way_leaves_no_lock_that_blocks_the_next_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = bare_remote(dir.path());
