@@ -17,6 +17,9 @@
 //                    misses (exact per row of bins); each pair carries the sub-blocks it covers
 //   raster           block per (view, 16x16 tile), warp per 8x4 pixels: front-to-back blending
 //                    with early termination (the next batch's gaussians load meanwhile), RGBA8 out
+//   Dense batches bucket and blend in two rounds (see raster_impl): bin_* and raster over the
+//   front of each view's depth order, then need_mark / need_scan / need_compact keep the rest's
+//   entries that reach a sub-block left unsaturated, and bin_*_b / raster_b finish those.
 //
 // Compiled at run time by NVRTC (see gpu/src/render/cuda/compile.rs); no CUDA headers needed.
 
@@ -201,10 +204,6 @@ __device__ __forceinline__ void rect_unpack(u32 lo, u32 hi, u32& x0, u32& y0, u3
     y1 = (hi >> 16) & 0x7ffu;
 }
 
-__device__ __forceinline__ void rect_of(float4 a, float4 b, u32& x0, u32& y0, u32& x1, u32& y1) {
-    rect_unpack(__float_as_uint(a.w), __float_as_uint(b.w), x0, y0, x1, y1);
-}
-
 __device__ __forceinline__ void sub_of(u32 lo, u32 hi, u32& sc0, u32& sc1, u32& sr0, u32& sr1) {
     u32 x0, y0, x1, y1;
     rect_unpack(lo, hi, x0, y0, x1, y1);
@@ -244,14 +243,15 @@ __device__ __forceinline__ void sub_range(float m, float h, u32 size, u32 lo, u3
 //   brec[2 idx]     = (mean x, mean y, opacity, tile rect x0 | y0 << 16)
 //   brec[2 idx + 1] = (conic a, b, c, tile rect x1 | y1 << 16)   (rect all 0: not drawn)
 //   crec[idx]       = (r, g, b, box half-width | half-height << 16 as bfloat16 rounded up)
-// (rects packed with their sub-block narrowing, see rect_unpack). Bucketing reads brec (one
-// 32-byte sector), blending brec and crec.
+//   rects[idx]      = the two rect words again
+// (rects packed with their sub-block narrowing, see rect_unpack). Bucketing reads rects, and
+// brec (one 32-byte sector) for the entries it buckets; blending reads brec and crec.
 template <int DEG>
 __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, float op, float4 ca,
                                             float2 cb, const float* shdc, const float* shc,
                                             bool antialiased,
                                             float4* crec, float* depth_out, float4* brec,
-                                            u32* depth_bits) {
+                                            uint2* rect, u32* depth_bits) {
     const float* r = vp.rot;
     float t0 = r[0] * p.x + r[1] * p.y + r[2] * p.z + vp.trans[0];
     float t1 = r[3] * p.x + r[4] * p.y + r[5] * p.z + vp.trans[1];
@@ -260,6 +260,7 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
     *depth_out = __int_as_float(0x7f800000);
     brec[0] = make_float4(0.f, 0.f, 0.f, 0.f);
     brec[1] = make_float4(0.f, 0.f, 0.f, 0.f);
+    *rect = make_uint2(0u, 0u);
     if (!(t2 > vp.near_plane)) return;  // also rejects NaN
     float limx = 1.3f * vp.tan_fovx, limy = 1.3f * vp.tan_fovy;
     float tz = t2;
@@ -352,9 +353,11 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
         }
     }
 #endif
-    brec[0] = make_float4(mx, my, opacity,
-                          __uint_as_float(x0 | (dc0 << 11) | (dr0 << 12) | (y0 << 16)));
-    brec[1] = make_float4(qa, qb, qc, __uint_as_float(x1 | (dc1 << 11) | (dr1 << 12) | (y1 << 16)));
+    u32 lo = x0 | (dc0 << 11) | (dr0 << 12) | (y0 << 16);
+    u32 hi = x1 | (dc1 << 11) | (dr1 << 12) | (y1 << 16);
+    brec[0] = make_float4(mx, my, opacity, __uint_as_float(lo));
+    brec[1] = make_float4(qa, qb, qc, __uint_as_float(hi));
+    *rect = make_uint2(lo, hi);
 }
 
 // Thread per gaussian, loop over views. minmax[2v] / [2v+1]: min / max depth bits of visible
@@ -365,7 +368,7 @@ __device__ void project_impl(u32 n, u32 nviews, const ViewParams* __restrict__ v
                              const float2* __restrict__ cov_b, const float* __restrict__ sh,
                              u32 sh_stride, u32 antialiased, float4* __restrict__ crec,
                              float* __restrict__ depth, float4* __restrict__ brec,
-                             u32* __restrict__ minmax) {
+                             uint2* __restrict__ rects, u32* __restrict__ minmax) {
     __shared__ u32 smin[64], smax[64];
     for (u32 v = threadIdx.x; v < nviews; v += blockDim.x) {
         smin[v] = 0xffffffffu;
@@ -414,7 +417,7 @@ __device__ void project_impl(u32 n, u32 nviews, const ViewParams* __restrict__ v
         if (live) {
             float d;
             project_one<DEG>(vp, p, po.w, ca, cb, shc, rest, antialiased != 0, crec + idx, &d,
-                             brec + 2 * idx, &bits);
+                             brec + 2 * idx, rects + idx, &bits);
             depth[idx] = d;
         }
         u32 lo = warp_min(bits);
@@ -438,9 +441,9 @@ __device__ void project_impl(u32 n, u32 nviews, const ViewParams* __restrict__ v
         const float4* __restrict__ pos_op, const float4* __restrict__ cov_a,                     \
         const float2* __restrict__ cov_b, const float* __restrict__ sh, u32 sh_stride,           \
         u32 antialiased, float4* __restrict__ crec, float* __restrict__ depth,                    \
-        float4* __restrict__ brec, u32* __restrict__ minmax) {                                   \
+        float4* __restrict__ brec, uint2* __restrict__ rects, u32* __restrict__ minmax) {        \
         project_impl<DEG>(n, nviews, views, pos_op, cov_a, cov_b, sh, sh_stride, antialiased,    \
-                          crec, depth, brec, minmax);                                             \
+                          crec, depth, brec, rects, minmax);                                      \
     }
 PROJECT_KERNEL(0)
 PROJECT_KERNEL(1)
@@ -783,6 +786,22 @@ __device__ __forceinline__ u32 pair_of(u32 g, u32 lo, u32 hi, u32 bx, u32 by) {
     return g | (code << Code<BIN>::GBITS);
 }
 
+// The sub-blocks of bin (bx, by) that a gaussian's sub-block rect (sc0..sc1, sr0..sr1; see
+// sub_of) covers, as a bit per sub-block (bit r * COLS + c, the raster warps' numbering): the
+// bits of the code pair_of gives it there (0 for an empty code).
+template <int BIN>
+__device__ __forceinline__ u32 code_mask(u32 sc0, u32 sc1, u32 sr0, u32 sr1, u32 bx, u32 by) {
+    const u32 COLS = BIN / 8, ROWS = BIN / 4, SPREAD = BIN == 16 ? 0x55u : 0x11111111u;
+    u32 bc = bx * COLS, br = by * ROWS;
+    u32 c0 = max(sc0, bc), c1 = min(sc1, bc + COLS - 1);
+    u32 r0 = max(sr0, br), r1 = min(sr1, br + ROWS - 1);
+    if (c0 > c1 || r0 > r1) return 0;
+    u32 cols = (2u << (c1 - bc)) - (1u << (c0 - bc));
+    u32 rows = SPREAD & (0xffffffffu << (COLS * (r0 - br))) &
+               (0xffffffffu >> (32 - COLS * (r1 - br + 1)));
+    return cols * rows;
+}
+
 #define BIN_WINDOW 4
 #define HIT_LARGE 0x10000u
 
@@ -815,9 +834,10 @@ __device__ __forceinline__ void add_u16(u16* base, u32 l) {
     atomicAdd((u32*)(base + (l & ~1u)), 1u << (16 * (l & 1u)));
 }
 
-// This warp's slice [wbeg, wend) of chunk c (whole steps of 32 entries).
-__device__ __forceinline__ void warp_slice(u32 n, u32 chunk, u32 c, u32 w, u32& wbeg, u32& wend) {
-    u32 cbeg = c * chunk, cend = min(n, cbeg + chunk);
+// This warp's slice [wbeg, wend) of chunk c of the entries from e0 (whole steps of 32 entries).
+__device__ __forceinline__ void warp_slice(u32 n, u32 e0, u32 chunk, u32 c, u32 w, u32& wbeg,
+                                           u32& wend) {
+    u32 cbeg = min(n, e0 + c * chunk), cend = min(n, cbeg + chunk);
     u32 len = cend - min(cend, cbeg);
     u32 per = ((len + BIN_WARPS - 1) / BIN_WARPS + 31) & ~31u;
     wbeg = min(cend, cbeg + w * per);
@@ -825,9 +845,10 @@ __device__ __forceinline__ void warp_slice(u32 n, u32 chunk, u32 c, u32 w, u32& 
 }
 
 // Calls f(row, col) for each bin of rows [r0, r1) that hit record `rec` covers, rows first.
-// Large records use the ellipse `e` (built from the gaussian's record by the caller).
-template <int BIN, class F>
-__device__ __forceinline__ void for_hits(uint4 rec, const Ell& e, u32 r0, u32 r1, F f) {
+// Large records use the ellipse `e` (built from the gaussian's record by the caller) and drop
+// the bins `keep(row, col)` refuses (small records' masks were filtered by bin_count).
+template <int BIN, class K, class F>
+__device__ __forceinline__ void for_hits(uint4 rec, const Ell& e, u32 r0, u32 r1, K keep, F f) {
     const u32 shift = BIN == 32 ? 1 : 0;
     u32 x0, y0, x1, y1;
     rect_unpack(rec.y, rec.z, x0, y0, x1, y1);
@@ -846,7 +867,8 @@ __device__ __forceinline__ void for_hits(uint4 rec, const Ell& e, u32 r0, u32 r1
         for (u32 row = max(by0, r0); row < min(by1, r1); row++) {
             u32 cl, ch;
             if (row_span<BIN>(e, x0, y0, x1, y1, row, cl, ch))
-                for (u32 cx = cl; cx <= ch; cx++) f(row, cx);
+                for (u32 cx = cl; cx <= ch; cx++)
+                    if (keep(row, cx)) f(row, cx);
         }
     }
 }
@@ -855,37 +877,45 @@ __device__ __forceinline__ void for_hits(uint4 rec, const Ell& e, u32 r0, u32 r1
 //   (gaussian, packed rect lo, packed rect hi, window mask | HIT_LARGE)
 // (window: 4x4 bins from the rect's first bin, bit 4 * row + column). `sorted_a` is the sort's
 // result for views whose depths needed three digits, `sorted_b` for those that needed four.
+// The block's entries are chunk blockIdx.x of its view's entries from e0 (the round's first);
+// its cells are chunk blockIdx.x of the round's `nchunks`.
+// FILTER (the second round, see raster_impl): the list is need_compact's, vcount[v] entries
+// for view v, and only pairs whose code covers a sub-block the first round left unsaturated
+// (`unsat`, a mask per (view, bin)) are counted.
 // Shared memory: wc[8][G'] u16 (G' = group bins rounded up to even).
-template <int BIN>
-__device__ void bin_count_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows,
+template <int BIN, bool FILTER>
+__device__ void bin_count_impl(u32 n, u32 chunk, u32 e0, u32 nchunks, u32 group_rows,
                                const ViewParams* __restrict__ views,
                                const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
                                const u32* __restrict__ minmax, const float4* __restrict__ brec,
-                               uint4* __restrict__ hits, uint4* __restrict__ wcounts) {
+                               uint4* __restrict__ hits, uint4* __restrict__ wcounts,
+                               const u32* __restrict__ unsat, const u32* __restrict__ vcount) {
     extern __shared__ u32 smem[];
     const u32 shift = BIN == 32 ? 1 : 0;
     u32 c = blockIdx.x, v = blockIdx.y;
     const ViewParams& vp = views[v];
     BinRows br;
     if (!bin_rows(vp, shift, group_rows, br)) return;
-    u32 bx_n = br.bx_n, by_n = br.by_n, nb = br.nb, r0 = br.r0, r1 = br.r1, gnb = br.gnb;
+    u32 bx_n = br.bx_n, nb = br.nb, r0 = br.r0, r1 = br.r1, gnb = br.gnb;
     u32 g2 = (gnb + 1) & ~1u;
     u16* wc = (u16*)smem;
     for (u32 k = threadIdx.x; k < BIN_WARPS * g2 / 2; k += BIN_THREADS) smem[k] = 0;
     __syncthreads();
     u64 seg = (u64)v * n;
     const u32* sorted = needs_top_digit(minmax[2 * v], minmax[2 * v + 1]) ? sorted_b : sorted_a;
+    const u32* sat = unsat + vp.tile_offset;
     bool store = blockIdx.z == 0;
     u32 w = threadIdx.x >> 5, lane = lane_id();
     u32 wbeg, wend;
-    warp_slice(n, chunk, c, w, wbeg, wend);
+    warp_slice(FILTER ? vcount[v] : n, e0, chunk, c, w, wbeg, wend);
     u16* mine = wc + w * g2;
     for (u32 i = wbeg + lane; i < wend; i += 32) {
         u32 g = sorted[seg + i];
         float4 a = brec[2 * (seg + g)], b = brec[2 * (seg + g) + 1];
+        u32 lo_w = __float_as_uint(a.w), hi_w = __float_as_uint(b.w);
         u32 x0, y0, x1, y1;
-        rect_of(a, b, x0, y0, x1, y1);
-        uint4 rec = make_uint4(g, __float_as_uint(a.w), __float_as_uint(b.w), 0u);
+        rect_unpack(lo_w, hi_w, x0, y0, x1, y1);
+        uint4 rec = make_uint4(g, lo_w, hi_w, 0u);
         if (x0 < x1 && y0 < y1) {
             Ell e = make_ell(a, b);
             u32 bx0 = x0 >> shift, by0 = y0 >> shift;
@@ -894,14 +924,27 @@ __device__ void bin_count_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows,
 #ifdef SN17_NO_SMALL
             small = false;
 #endif
+            u32 sc0 = 0, sc1 = 0, sr0 = 0, sr1 = 0;
+            if constexpr (FILTER) sub_of(lo_w, hi_w, sc0, sc1, sr0, sr1);
             u32 mask = 0;
             u32 lo = small ? by0 : max(by0, r0), hi = small ? by1 : min(by1, r1);
             for (u32 by = lo; by < hi; by++) {
                 u32 cl, ch;
                 if (!row_span<BIN>(e, x0, y0, x1, y1, by, cl, ch)) continue;
-                if (small) mask |= ((2u << (ch - cl)) - 1u) << ((by - by0) * BIN_WINDOW + cl - bx0);
-                if (by >= r0 && by < r1)
-                    for (u32 cx = cl; cx <= ch; cx++) add_u16(mine, (by - r0) * bx_n + cx);
+                bool in_group = by >= r0 && by < r1;
+                if constexpr (FILTER) {
+                    for (u32 cx = cl; cx <= ch; cx++) {
+                        if (!(code_mask<BIN>(sc0, sc1, sr0, sr1, cx, by) & sat[by * bx_n + cx]))
+                            continue;
+                        if (small) mask |= 1u << ((by - by0) * BIN_WINDOW + cx - bx0);
+                        if (in_group) add_u16(mine, (by - r0) * bx_n + cx);
+                    }
+                } else {
+                    if (small)
+                        mask |= ((2u << (ch - cl)) - 1u) << ((by - by0) * BIN_WINDOW + cl - bx0);
+                    if (in_group)
+                        for (u32 cx = cl; cx <= ch; cx++) add_u16(mine, (by - r0) * bx_n + cx);
+                }
             }
             rec.w = small ? mask : HIT_LARGE;
         }
@@ -915,6 +958,137 @@ __device__ void bin_count_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows,
         for (u32 k = 0; k < BIN_WARPS; k++) x[k] = wc[k * g2 + l];
         out[l] = make_uint4(x[0] | (x[1] << 16), x[2] | (x[3] << 16), x[4] | (x[5] << 16),
                             x[6] | (x[7] << 16));
+    }
+}
+
+// The second round's list (see raster_impl): the entries from e0 of each view's depth order
+// whose gaussian's sub-block rect covers, in some bin, a sub-block the first round left
+// unsaturated, in order. need_mark sets a bit per such entry (need[v * need_words + (i - e0) /
+// 32]) and counts them per block (blk[v * nblk + block]), need_scan turns the counts into each
+// block's first output position and vcount[v], need_compact writes the list. A block takes
+// MARK_TILE consecutive entries, warp w the w-th eighth of them.
+#define MARK_THREADS 256
+#define MARK_ITEMS 8  // steps of 32 entries per warp
+#define MARK_TILE (MARK_THREADS * MARK_ITEMS)
+
+template <int BIN>
+__device__ __forceinline__ bool touches_unsat(u32 lo, u32 hi, const u32* sat, u32 bx_n) {
+    const u32 shift = BIN == 32 ? 1 : 0;
+    u32 x0, y0, x1, y1;
+    rect_unpack(lo, hi, x0, y0, x1, y1);
+    if (!(x0 < x1 && y0 < y1)) return false;
+    u32 bx0 = x0 >> shift, by0 = y0 >> shift;
+    u32 bx1 = (x1 + (1u << shift) - 1) >> shift, by1 = (y1 + (1u << shift) - 1) >> shift;
+    u32 sc0, sc1, sr0, sr1;
+    sub_of(lo, hi, sc0, sc1, sr0, sr1);
+    for (u32 by = by0; by < by1; by++)
+        for (u32 bx = bx0; bx < bx1; bx++)
+            if (code_mask<BIN>(sc0, sc1, sr0, sr1, bx, by) & sat[by * bx_n + bx]) return true;
+    return false;
+}
+
+template <int BIN>
+__device__ void need_mark_impl(u32 n, u32 e0, const ViewParams* __restrict__ views,
+                               const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
+                               const u32* __restrict__ minmax, const uint2* __restrict__ rects,
+                               const u32* __restrict__ unsat, u32* __restrict__ need,
+                               u32 need_words, u32* __restrict__ blk) {
+    __shared__ u32 wsum[MARK_THREADS / 32];
+    const u32 shift = BIN == 32 ? 1 : 0;
+    u32 v = blockIdx.y, w = threadIdx.x >> 5, lane = lane_id();
+    const ViewParams& vp = views[v];
+    const u32* sorted = needs_top_digit(minmax[2 * v], minmax[2 * v + 1]) ? sorted_b : sorted_a;
+    const u32* sat = unsat + vp.tile_offset;
+    u32 bx_n = bins_x_of(vp, shift);
+    u64 seg = (u64)v * n;
+    u32 base = e0 + blockIdx.x * MARK_TILE + w * 32 * MARK_ITEMS;
+    // Loads first (the gathers of all steps in flight together), then the tests.
+    uint2 rr[MARK_ITEMS];
+#pragma unroll
+    for (u32 k = 0; k < MARK_ITEMS; k++) {
+        u32 i = base + 32 * k + lane;
+        rr[k] = i < n ? rects[seg + sorted[seg + i]] : make_uint2(0u, 0u);
+    }
+    u32 cnt = 0;
+#pragma unroll
+    for (u32 k = 0; k < MARK_ITEMS; k++) {
+        u32 bits = __ballot_sync(0xffffffffu, touches_unsat<BIN>(rr[k].x, rr[k].y, sat, bx_n));
+        u32 i0 = base + 32 * k;
+        if (i0 < n && lane == 0) need[(u64)v * need_words + ((i0 - e0) >> 5)] = bits;
+        cnt += __popc(bits);
+    }
+    if (lane == 0) wsum[w] = cnt;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        u32 t = 0;
+        for (u32 k = 0; k < MARK_THREADS / 32; k++) t += wsum[k];
+        blk[(u64)v * gridDim.x + blockIdx.x] = t;
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(MARK_THREADS)
+    need_mark16(u32 n, u32 e0, const ViewParams* __restrict__ views,
+                const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
+                const u32* __restrict__ minmax, const uint2* __restrict__ rects,
+                const u32* __restrict__ unsat, u32* __restrict__ need, u32 need_words,
+                u32* __restrict__ blk) {
+    need_mark_impl<16>(n, e0, views, sorted_a, sorted_b, minmax, rects, unsat, need, need_words,
+                       blk);
+}
+extern "C" __global__ void __launch_bounds__(MARK_THREADS)
+    need_mark32(u32 n, u32 e0, const ViewParams* __restrict__ views,
+                const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
+                const u32* __restrict__ minmax, const uint2* __restrict__ rects,
+                const u32* __restrict__ unsat, u32* __restrict__ need, u32 need_words,
+                u32* __restrict__ blk) {
+    need_mark_impl<32>(n, e0, views, sorted_a, sorted_b, minmax, rects, unsat, need, need_words,
+                       blk);
+}
+
+// Block per view: blk's row of nblk counts becomes its exclusive scan; vcount[v] = the total.
+extern "C" __global__ void __launch_bounds__(1024)
+    need_scan(u32 nblk, u32* __restrict__ blk, u32* __restrict__ vcount) {
+    u32* row = blk + (u64)blockIdx.x * nblk;
+    u32 carry = 0;
+    for (u32 b0 = 0; b0 < nblk; b0 += 1024) {
+        u32 b = b0 + threadIdx.x;
+        u32 x = b < nblk ? row[b] : 0u;
+        u32 total;
+        u32 ex = block_exclusive_scan(x, &total);
+        if (b < nblk) row[b] = carry + ex;
+        carry += total;
+    }
+    if (threadIdx.x == 0) vcount[blockIdx.x] = carry;
+}
+
+// out[v * n + k] = the k-th marked entry's gaussian (same blocks and warps as need_mark).
+extern "C" __global__ void __launch_bounds__(MARK_THREADS)
+    need_compact(u32 n, u32 e0, const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
+                 const u32* __restrict__ minmax, const u32* __restrict__ need, u32 need_words,
+                 const u32* __restrict__ blk, u32* __restrict__ out) {
+    __shared__ u32 wsum[MARK_THREADS / 32];
+    u32 v = blockIdx.y, w = threadIdx.x >> 5, lane = lane_id();
+    const u32* sorted = needs_top_digit(minmax[2 * v], minmax[2 * v + 1]) ? sorted_b : sorted_a;
+    u64 seg = (u64)v * n;
+    u32 base = e0 + blockIdx.x * MARK_TILE + w * 32 * MARK_ITEMS;
+    u32 words[MARK_ITEMS];
+    u32 cnt = 0;
+#pragma unroll
+    for (u32 k = 0; k < MARK_ITEMS; k++) {
+        u32 i0 = base + 32 * k;
+        words[k] = i0 < n ? need[(u64)v * need_words + ((i0 - e0) >> 5)] : 0u;
+        cnt += __popc(words[k]);
+    }
+    if (lane == 0) wsum[w] = cnt;
+    __syncthreads();
+    u32 off = blk[(u64)v * gridDim.x + blockIdx.x];
+    for (u32 k = 0; k < w; k++) off += wsum[k];
+    u32 lt = (1u << lane) - 1;
+#pragma unroll
+    for (u32 k = 0; k < MARK_ITEMS; k++) {
+        u32 bits = words[k];
+        if ((bits >> lane) & 1u) out[seg + off + __popc(bits & lt)] = sorted[seg + base + 32 * k + lane];
+        off += __popc(bits);
     }
 }
 
@@ -1102,13 +1276,16 @@ __device__ __forceinline__ u32 nth_bit16(u32 m, u32 k) {
 // Shared memory: gbase[G] u32, lstart[G + 1] u32 (the bin's first staged pair), wrun[8][G'] u16
 // (G' = G rounded up to even), queue[8][QCAP] u32 (local bin), qval[8][QCAP] u32 (the pair),
 // stage[S] u32 (G = group bins).
-template <int BIN>
-__device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, u32 gmax,
+// FILTER: the second round's (see bin_count_impl): vcount[v] entries, and large records drop
+// the bins whose unsaturated sub-blocks their code misses.
+template <int BIN, bool FILTER>
+__device__ void bin_scatter_impl(u32 n, u32 chunk, u32 e0, u32 nchunks, u32 group_rows, u32 gmax,
                                  u32 stage_cap, const ViewParams* __restrict__ views,
                                  const float4* __restrict__ brec, const uint4* __restrict__ hits,
                                  const uint4* __restrict__ wcounts, const u32* __restrict__ bases,
                                  const u32* __restrict__ starts, u32 capacity,
-                                 u32* __restrict__ pairs) {
+                                 u32* __restrict__ pairs, const u32* __restrict__ unsat,
+                                 const u32* __restrict__ vcount) {
     extern __shared__ u32 smem[];
     const u32 shift = BIN == 32 ? 1 : 0;
     u32 c = blockIdx.x, v = blockIdx.y;
@@ -1143,11 +1320,11 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, 
         tsum += run;
     }
     u32 total;
-    u32 e0 = block_exclusive_scan(tsum, &total);
+    u32 at = block_exclusive_scan(tsum, &total);
     for (u32 l = blo; l < bhi; l++) {
         u32 x = lstart[l];
-        lstart[l] = e0;
-        e0 += x;
+        lstart[l] = at;
+        at += x;
     }
     if (threadIdx.x == 0) lstart[gnb] = total;
     __syncthreads();
@@ -1156,8 +1333,9 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, 
     u32 w = threadIdx.x >> 5, lane = lane_id();
     u32 lt = (1u << lane) - 1;
     u32 wbeg, wend;
-    warp_slice(n, chunk, c, w, wbeg, wend);
+    warp_slice(FILTER ? vcount[v] : n, e0, chunk, c, w, wbeg, wend);
     u16* mine = wrun + w * g2;
+    const u32* sat = unsat + vp.tile_offset;
     u32* q = queue + w * QCAP;
     u32* qv = qval + w * QCAP;
     const u32 COLS = BIN / 8, ROWS = BIN / 4;
@@ -1183,9 +1361,14 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, 
         }
         Ell e;
         e.full = true;
+        u32 ks0 = 0, ks1 = 0, kr0 = 0, kr1 = 0;
+        if (FILTER && large) sub_of(rec.y, rec.z, ks0, ks1, kr0, kr1);
+        auto keep = [&](u32 row, u32 col) {
+            return !FILTER || (code_mask<BIN>(ks0, ks1, kr0, kr1, col, row) & sat[row * bx_n + col]);
+        };
         if (large) {
             e = make_ell(brec[2 * (seg + rec.x)], brec[2 * (seg + rec.x) + 1]);
-            for_hits<BIN>(rec, e, r0, r1, [&](u32, u32) { h++; });
+            for_hits<BIN>(rec, e, r0, r1, keep, [&](u32, u32) { h++; });
         }
         u32 incl = h;
 #pragma unroll
@@ -1247,7 +1430,7 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, 
                     k++;
                 };
                 if (large) {
-                    for_hits<BIN>(rec, e, r0, r1, put);
+                    for_hits<BIN>(rec, e, r0, r1, keep, put);
                 } else {
                     u32 mm = m, bx0 = x0 >> shift, by0 = y0 >> shift;
                     while (mm) {
@@ -1276,26 +1459,31 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 nchunks, u32 group_rows, 
     }
 }
 
-#define BIN_KERNELS(BIN)                                                                         \
-    extern "C" __global__ void __launch_bounds__(BIN_THREADS, 6) bin_count##BIN(                    \
-        u32 n, u32 chunk, u32 nchunks, u32 group_rows, const ViewParams* __restrict__ views,     \
-        const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,                      \
-        const u32* __restrict__ minmax, const float4* __restrict__ brec,                         \
-        uint4* __restrict__ hits, uint4* __restrict__ wcounts) {                                 \
-        bin_count_impl<BIN>(n, chunk, nchunks, group_rows, views, sorted_a, sorted_b, minmax,    \
-                            brec, hits, wcounts);                                                \
+#define BIN_KERNELS(SUFFIX, BIN, FILTER)                                                         \
+    extern "C" __global__ void __launch_bounds__(BIN_THREADS, FILTER ? 5 : 6) bin_count##SUFFIX(    \
+        u32 n, u32 chunk, u32 e0, u32 nchunks, u32 group_rows,                                   \
+        const ViewParams* __restrict__ views, const u32* __restrict__ sorted_a,                  \
+        const u32* __restrict__ sorted_b, const u32* __restrict__ minmax,                        \
+        const float4* __restrict__ brec, uint4* __restrict__ hits, uint4* __restrict__ wcounts,  \
+        const u32* __restrict__ unsat, const u32* __restrict__ vcount) {                         \
+        bin_count_impl<BIN, FILTER>(n, chunk, e0, nchunks, group_rows, views, sorted_a,          \
+                                    sorted_b, minmax, brec, hits, wcounts, unsat, vcount);       \
     }                                                                                            \
-    extern "C" __global__ void __launch_bounds__(BIN_THREADS, 4) bin_scatter##BIN(               \
-        u32 n, u32 chunk, u32 nchunks, u32 group_rows, u32 gmax, u32 stage_cap,                  \
+    extern "C" __global__ void __launch_bounds__(BIN_THREADS, 4) bin_scatter##SUFFIX(               \
+        u32 n, u32 chunk, u32 e0, u32 nchunks, u32 group_rows, u32 gmax, u32 stage_cap,          \
         const ViewParams* __restrict__ views, const float4* __restrict__ brec,                   \
         const uint4* __restrict__ hits, const uint4* __restrict__ wcounts,                       \
         const u32* __restrict__ bases, const u32* __restrict__ starts, u32 capacity,             \
-        u32* __restrict__ pairs) {                                                               \
-        bin_scatter_impl<BIN>(n, chunk, nchunks, group_rows, gmax, stage_cap, views, brec, hits, \
-                              wcounts, bases, starts, capacity, pairs);                          \
+        u32* __restrict__ pairs, const u32* __restrict__ unsat,                                  \
+        const u32* __restrict__ vcount) {                                                        \
+        bin_scatter_impl<BIN, FILTER>(n, chunk, e0, nchunks, group_rows, gmax, stage_cap, views, \
+                                      brec, hits, wcounts, bases, starts, capacity, pairs,       \
+                                      unsat, vcount);                                            \
     }
-BIN_KERNELS(16)
-BIN_KERNELS(32)
+BIN_KERNELS(16, 16, false)
+BIN_KERNELS(32, 32, false)
+BIN_KERNELS(16_b, 16, true)
+BIN_KERNELS(32_b, 32, true)
 
 
 // ---------------------------------------------------------------------------------------------
@@ -1304,6 +1492,15 @@ BIN_KERNELS(32)
 // time, keeps those whose sub-block code covers its sub-block, loads just those gaussians (one
 // per lane, into its shared-memory slots), blends them front to back, and stops when its 32
 // pixels are saturated. (With 32-pixel bins, the four tiles of a bin walk the same list.)
+//
+// Long lists are bucketed and blended in two rounds (MODE 1 then 2; MODE 0 is one round). The
+// first round takes the front of each view's depth order; most sub-blocks saturate within it,
+// and the second round buckets the rest only for the sub-blocks that did not (bin_count_impl's
+// FILTER), which is most of the work of an object's interior saved. A first-round warp that is
+// not saturated sets its bit in unsat[view bin] (bit r * COLS + c of its sub-block) and, if it
+// blended anything, in touched[view bin], with each pixel's state in state[pixel] = (colour,
+// T, negated when the pixel is done); the second round resumes from there. Same blends in the
+// same order as one round: identical images.
 
 // __expf without its rescaling of results below 2^-126: identical wherever the blend can use
 // the result (alpha >= 1/255 needs power > -6), flushed to 0 below.
@@ -1325,11 +1522,13 @@ __device__ __forceinline__ uchar4 to_rgba8(const ViewParams& vp, float cr, float
     return o;
 }
 
-template <int BIN>
+template <int BIN, int MODE>
 __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
                             const u32* __restrict__ starts, const u32* __restrict__ pairs,
                             u32 capacity, const float4* __restrict__ brec,
-                            const float4* __restrict__ crec, uchar4* __restrict__ out) {
+                            const float4* __restrict__ crec, uchar4* __restrict__ out,
+                            u32* __restrict__ unsat, u32* __restrict__ touched,
+                            float4* __restrict__ state) {
     const u32 shift = BIN == 32 ? 1 : 0;
     const u32 GMASK = (1u << Code<BIN>::GBITS) - 1;
     __shared__ float4 s_a[TILE * TILE / 32][32];  // mean x, mean y, opacity
@@ -1350,11 +1549,26 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
     u32 px = sx0 + (lane & 7), py = sy0 + (lane >> 3);
     bool inside = px < vp.width && py < vp.height;
     float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    // (Recomputed where used: live across the blend loop they would cost registers.)
+    auto pix = [&]() { return vp.pix_offset + (u64)py * vp.width + px; };
+    auto my_bit = [&]() { return 1u << (rw * (BIN / 8) + cw); };
+    float T = 1.0f, cr = 0.0f, cg = 0.0f, cb = 0.0f;
+    bool done = !inside;
+    if constexpr (MODE == 2) {
+        // Saturated in the first round (which wrote these pixels): nothing to do.
+        if (!(unsat[vp.tile_offset + bin] & my_bit())) return;
+        if ((touched[vp.tile_offset + bin] & my_bit()) && inside) {
+            float4 st = state[pix()];
+            cr = st.x;
+            cg = st.y;
+            cb = st.z;
+            T = fabsf(st.w);
+            done = st.w < 0.0f;
+        }
+    }
     u32 s = min(starts[vp.tile_offset + bin], capacity);
     u32 e = min(starts[vp.tile_offset + bin + 1], capacity);
     u64 seg = (u64)v * n;
-    float T = 1.0f, cr = 0.0f, cg = 0.0f, cb = 0.0f;
-    bool done = !inside;
     float4* sa = s_a[w];
     float4* sb = s_b[w];
     float4* sc = s_c[w];
@@ -1435,15 +1649,32 @@ __device__ void raster_impl(u32 n, const ViewParams* __restrict__ views,
         }
         __syncwarp();
     }
-    if (inside) out[vp.pix_offset + (u64)py * vp.width + px] = to_rgba8(vp, cr, cg, cb, T);
+    if constexpr (MODE == 1) {
+        if (!__all_sync(0xffffffffu, done)) {
+            bool touch = __any_sync(0xffffffffu, inside && T < 1.0f);
+            if (lane == 0) {
+                atomicOr(&unsat[vp.tile_offset + bin], my_bit());
+                if (touch) atomicOr(&touched[vp.tile_offset + bin], my_bit());
+            }
+            if (touch && inside) state[pix()] = make_float4(cr, cg, cb, done ? -T : T);
+            return;
+        }
+    }
+    if (inside) out[pix()] = to_rgba8(vp, cr, cg, cb, T);
 }
 
-#define RASTER_KERNEL(NAME, BIN)                                                                 \
-    extern "C" __global__ void __launch_bounds__(TILE * TILE, RASTER_MINB)                                 \
+#define RASTER_KERNEL(NAME, BIN, MODE)                                                           \
+    extern "C" __global__ void __launch_bounds__(TILE * TILE, RASTER_MINB)                       \
         NAME(u32 n, const ViewParams* __restrict__ views, const u32* __restrict__ starts,        \
              const u32* __restrict__ pairs, u32 capacity, const float4* __restrict__ brec,       \
-             const float4* __restrict__ crec, uchar4* __restrict__ out) {                        \
-        raster_impl<BIN>(n, views, starts, pairs, capacity, brec, crec, out);                    \
+             const float4* __restrict__ crec, uchar4* __restrict__ out, u32* __restrict__ unsat, \
+             u32* __restrict__ touched, float4* __restrict__ state) {                            \
+        raster_impl<BIN, MODE>(n, views, starts, pairs, capacity, brec, crec, out, unsat,        \
+                               touched, state);                                                  \
     }
-RASTER_KERNEL(raster, 16)
-RASTER_KERNEL(raster32, 32)
+RASTER_KERNEL(raster, 16, 0)
+RASTER_KERNEL(raster32, 32, 0)
+RASTER_KERNEL(raster_a, 16, 1)
+RASTER_KERNEL(raster32_a, 32, 1)
+RASTER_KERNEL(raster_b, 16, 2)
+RASTER_KERNEL(raster32_b, 32, 2)

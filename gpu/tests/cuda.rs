@@ -300,15 +300,67 @@ fn cuda_many_assets_match_one_by_one() {
     }
 }
 
-/// Small enough for `compute-sanitizer --tool memcheck` (run it alone with this name).
+/// Held by the tests that set the renderer's rounds split (shared by every test).
+static SPLIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Bucketing and blending in two rounds (the front of each view's depth order, then the rest
+/// for the sub-blocks it left unsaturated) gives the very images of one round, with 16- and
+/// 32-pixel bins.
+#[test]
+fn cuda_two_rounds_match_one_round() {
+    let Some(r) = cuda() else { return };
+    let _split = SPLIT.lock().unwrap_or_else(|e| e.into_inner());
+    let b = seed();
+    let opts = SplatOptions::default();
+    for (k, (n, nviews, size)) in [
+        (20_000usize, 2usize, 256u32),
+        (30_000, 5, 200),
+        (12_000, 1, 700),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = common::random_splats(n, 3, b.wrapping_add(k as u64));
+        let v = views(nviews, size, [255, 255, 255]);
+        r.set_rounds_split(Some(0));
+        let one = r.render_splats(&s, &v, &opts).unwrap();
+        for split in [2, 8] {
+            r.set_rounds_split(Some(split));
+            let two = r.render_splats(&s, &v, &opts).unwrap();
+            for (i, (a, b)) in one.iter().zip(&two).enumerate() {
+                let d = sn17_gpu::compare::diff_stats(a, b, 0);
+                assert!(
+                    a == b,
+                    "{n} x {nviews} @ {size}, split {split}, view {i}: max diff {}, {:.4}% of pixels differ",
+                    d.max,
+                    d.frac_over * 100.0
+                );
+            }
+        }
+        r.set_rounds_split(None);
+    }
+}
+
+/// Small enough for `compute-sanitizer --tool memcheck` (run it alone with this name): one
+/// round, then two (three bucketing chunks, the first for the first round).
 #[test]
 fn cuda_small_scene_for_sanitizer() {
     let Some(r) = cuda() else { return };
-    let s = common::random_splats(700, 3, seed());
+    let s = common::random_splats(5000, 3, seed());
     let mut v = views(3, 40, [255, 255, 255]);
     v[1].camera.width = 33;
     v[1].camera.height = 17;
     compare("sanitizer scene", r, &s, &v, &SplatOptions::default());
+    let _split = SPLIT.lock().unwrap_or_else(|e| e.into_inner());
+    r.set_rounds_split(Some(2));
+    compare(
+        "sanitizer scene, two rounds",
+        r,
+        &s,
+        &v,
+        &SplatOptions::default(),
+    );
+    r.set_rounds_split(None);
 }
 
 fn shared_dir() -> Option<PathBuf> {

@@ -63,6 +63,8 @@ pub struct CudaRenderer {
     compile_note: String,
     workers: Mutex<Vec<Worker>>,
     poison: std::sync::atomic::AtomicBool,
+    /// Test override of the rounds' split (u32::MAX: the kernels' tuning).
+    split: std::sync::atomic::AtomicU32,
     fallback: OnceLock<Option<Box<dyn Renderer>>>,
 }
 
@@ -169,6 +171,7 @@ impl CudaRenderer {
             compile_note: note,
             workers: Mutex::new(Vec::new()),
             poison: std::sync::atomic::AtomicBool::new(false),
+            split: std::sync::atomic::AtomicU32::new(u32::MAX),
             fallback: OnceLock::new(),
         })
     }
@@ -201,6 +204,15 @@ impl CudaRenderer {
         self.poison.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Tests: bucket and blend in one round (`Some(0)`), or take 1 / `s` of each view's depth
+    /// order first (`Some(s)`); `None` restores the default. Images must not change.
+    pub fn set_rounds_split(&self, split: Option<u32>) {
+        self.split.store(
+            split.unwrap_or(u32::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
     fn take_worker(&self) -> Result<Worker, RenderError> {
         let w = self.workers.lock().ok().and_then(|mut v| v.pop());
         let mut w = match w {
@@ -213,6 +225,10 @@ impl CudaRenderer {
             }
         };
         w.poison_output = self.poison.load(std::sync::atomic::Ordering::Relaxed);
+        w.split = match self.split.load(std::sync::atomic::Ordering::Relaxed) {
+            u32::MAX => None,
+            s => Some(s),
+        };
         Ok(w)
     }
 

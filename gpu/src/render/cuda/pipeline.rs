@@ -220,12 +220,18 @@ pub(crate) struct Kernels {
     sort_upsweep: CudaFunction,
     sort_downsweep: CudaFunction,
     sort_scan: CudaFunction,
-    /// Index 0: 16-pixel bins, 1: 32-pixel bins.
-    bin_count: [CudaFunction; 2],
+    /// [round filter][bins]: index 0 one round or the first, 1 the second (only for the
+    /// sub-blocks the first left unsaturated); bins 0: 16 pixels, 1: 32 pixels.
+    bin_count: [[CudaFunction; 2]; 2],
     scan_bins: CudaFunction,
     bin_offsets: CudaFunction,
-    bin_scatter: [CudaFunction; 2],
-    raster: [CudaFunction; 2],
+    bin_scatter: [[CudaFunction; 2]; 2],
+    /// The second round's list: need_mark [bins], need_scan, need_compact.
+    need_mark: [CudaFunction; 2],
+    need_scan: CudaFunction,
+    need_compact: CudaFunction,
+    /// [mode][bins]: mode 0 one round, 1 the first of two, 2 the second.
+    raster: [[CudaFunction; 2]; 3],
     /// bin_scatter's dynamic shared memory limit (bytes).
     pub max_smem: u32,
     /// Keys per sort thread the module was compiled with.
@@ -245,10 +251,14 @@ impl Kernels {
                 .map_err(|e| gpu_err(&format!("loading kernel {n}"), e))
         };
         // bin_scatter stages pairs in shared memory: raise its limit to what the device allows.
-        let bin_scatter = [f("bin_scatter16")?, f("bin_scatter32")?];
+        let bin_scatter = [
+            [f("bin_scatter16")?, f("bin_scatter32")?],
+            [f("bin_scatter16_b")?, f("bin_scatter32_b")?],
+        ];
         // (Dynamic shared memory plus the kernel's static arrays must fit the opt-in limit.)
         let static_smem = bin_scatter
             .iter()
+            .flatten()
             .map(|k| k.shared_size_bytes().unwrap_or(8192).max(0) as u32)
             .max()
             .unwrap_or(8192);
@@ -256,7 +266,7 @@ impl Kernels {
             .saturating_sub(static_smem)
             .max(48 * 1024 - static_smem);
         if max_smem > 48 * 1024 - static_smem {
-            for k in &bin_scatter {
+            for k in bin_scatter.iter().flatten() {
                 k.set_attribute(
                     sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                     max_smem as i32,
@@ -275,11 +285,21 @@ impl Kernels {
             sort_upsweep: f("sort_upsweep")?,
             sort_downsweep: f("sort_downsweep")?,
             sort_scan: f("sort_scan")?,
-            bin_count: [f("bin_count16")?, f("bin_count32")?],
+            bin_count: [
+                [f("bin_count16")?, f("bin_count32")?],
+                [f("bin_count16_b")?, f("bin_count32_b")?],
+            ],
             scan_bins: f("scan_bins")?,
             bin_offsets: f("bin_offsets")?,
             bin_scatter,
-            raster: [f("raster")?, f("raster32")?],
+            need_mark: [f("need_mark16")?, f("need_mark32")?],
+            need_scan: f("need_scan")?,
+            need_compact: f("need_compact")?,
+            raster: [
+                [f("raster")?, f("raster32")?],
+                [f("raster_a")?, f("raster32_a")?],
+                [f("raster_b")?, f("raster32_b")?],
+            ],
             max_smem,
             sort_items,
             tuning: Tuning::from_env(),
@@ -289,7 +309,7 @@ impl Kernels {
 
     /// (name, registers, local bytes per thread, static shared bytes) for each kernel.
     pub fn resources(&self) -> Vec<(String, i32, i32, i32)> {
-        let all: [(&str, &CudaFunction); 16] = [
+        let all: [(&str, &CudaFunction); 28] = [
             ("prep_gaussians", &self.prep),
             ("project_sh0", &self.project[0]),
             ("project_sh1", &self.project[1]),
@@ -298,14 +318,26 @@ impl Kernels {
             ("sort_upsweep", &self.sort_upsweep),
             ("sort_downsweep", &self.sort_downsweep),
             ("sort_scan", &self.sort_scan),
-            ("bin_count16", &self.bin_count[0]),
-            ("bin_count32", &self.bin_count[1]),
+            ("bin_count16", &self.bin_count[0][0]),
+            ("bin_count32", &self.bin_count[0][1]),
+            ("bin_count16_b", &self.bin_count[1][0]),
+            ("bin_count32_b", &self.bin_count[1][1]),
             ("scan_bins", &self.scan_bins),
             ("bin_offsets", &self.bin_offsets),
-            ("bin_scatter16", &self.bin_scatter[0]),
-            ("bin_scatter32", &self.bin_scatter[1]),
-            ("raster", &self.raster[0]),
-            ("raster32", &self.raster[1]),
+            ("bin_scatter16", &self.bin_scatter[0][0]),
+            ("bin_scatter32", &self.bin_scatter[0][1]),
+            ("bin_scatter16_b", &self.bin_scatter[1][0]),
+            ("bin_scatter32_b", &self.bin_scatter[1][1]),
+            ("need_mark16", &self.need_mark[0]),
+            ("need_mark32", &self.need_mark[1]),
+            ("need_scan", &self.need_scan),
+            ("need_compact", &self.need_compact),
+            ("raster", &self.raster[0][0]),
+            ("raster32", &self.raster[0][1]),
+            ("raster_a", &self.raster[1][0]),
+            ("raster32_a", &self.raster[1][1]),
+            ("raster_b", &self.raster[2][0]),
+            ("raster32_b", &self.raster[2][1]),
         ];
         all.iter()
             .map(|(n, f)| {
@@ -503,6 +535,8 @@ pub(crate) struct Worker {
     depth: DevBuf,
     /// Bucketing records (mean, r2, conic, tile rect), 32 bytes per (view, gaussian).
     rect: DevBuf,
+    /// The tile rects alone, 8 bytes per (view, gaussian).
+    rects: DevBuf,
     keys_a: DevBuf,
     vals_a: DevBuf,
     keys_b: DevBuf,
@@ -517,8 +551,16 @@ pub(crate) struct Worker {
     starts: DevBuf,
     pairs: DevBuf,
     pair_capacity: u64,
+    /// Two-round batches: the first round's unsaturated and touched sub-block masks (u32 per
+    /// bin each); need_mark's bits, per-block counts and per-view list lengths; the
+    /// unsaturated pixels' state (float4 each).
+    sat: DevBuf,
+    need: DevBuf,
+    state: DevBuf,
     out: DevBuf,
     pub poison_output: bool,
+    /// Overrides the tuning's rounds split (tests).
+    pub split: Option<u32>,
     marks: Option<Vec<(&'static str, &'static str, CudaEvent)>>,
     pub last_kernels: KernelTimes,
 }
@@ -538,13 +580,17 @@ struct PassLayout {
 
 /// Overrides for tuning experiments, read once when the kernels load: `SN17_BIN=16|32` (bin
 /// size), `SN17_BIN_CHUNK` (entries per bucketing block), `SN17_BIN_STAGE` (pairs a scatter
-/// block stages in shared memory), `SN17_PROJECT_GROUPS` (view groups of the projection).
+/// block stages in shared memory), `SN17_PROJECT_GROUPS` (view groups of the projection),
+/// `SN17_SPLIT` (the first round's share of each view's depth order, 1 / SPLIT; 0 or 1: one
+/// round), `SN17_BIN_CHUNK_B` (entries per bucketing block of the second round).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tuning {
     bin_shift: Option<u32>,
     chunk: Option<u32>,
     stage: Option<u32>,
     project_groups: Option<u32>,
+    split: Option<u32>,
+    second_chunk: Option<u32>,
 }
 
 impl Tuning {
@@ -559,6 +605,8 @@ impl Tuning {
             chunk: u("SN17_BIN_CHUNK"),
             stage: u("SN17_BIN_STAGE"),
             project_groups: u("SN17_PROJECT_GROUPS"),
+            split: u("SN17_SPLIT"),
+            second_chunk: u("SN17_BIN_CHUNK_B"),
         }
     }
 }
@@ -642,13 +690,79 @@ fn layout(views: &[View], first_pixel: u64, n: u32, forced_shift: Option<u32>) -
     }
 }
 
-/// Device bytes a pass needs per gaussian-view (records, depth, rect, sort, hit records).
-const BYTES_PER_GAUSSIAN_VIEW: u64 = 16 + 4 + 32 + 16 + 16 + 16;
+/// Device bytes a pass needs per gaussian-view (records, depth, rect, rects, sort, hit records,
+/// need bits).
+const BYTES_PER_GAUSSIAN_VIEW: u64 = 16 + 4 + 32 + 8 + 16 + 16 + 16 + 1;
 
 /// Views per pass that fit in `budget` bytes for `n` gaussians (at least 1).
 pub(crate) fn views_per_pass(n: u64, budget: u64) -> usize {
     let per_view = n.max(1) * (BYTES_PER_GAUSSIAN_VIEW + 8) + (8 << 20);
     ((budget / per_view) as usize).clamp(1, MAX_VIEWS_PER_PASS)
+}
+
+/// One bucketing and rasterization round over the entries from `first_entry` of each view's
+/// depth order, in `chunks` chunks of `chunk` entries: mode 0 the only round, 1 the first of two,
+/// 2 the second (see raster_impl in splat.cu).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Round {
+    mode: u32,
+    first_entry: u32,
+    chunk: u32,
+    chunks: u32,
+}
+
+/// Default share of the first round: 1 / FRONT_SPLIT of each view's depth order (measured on
+/// an H100, 1M x 32 at 512²: 1/4 6.02 ms, 1/8 6.22, 1/16 6.50; one round 6.82).
+const FRONT_SPLIT: u32 = 4;
+/// Two rounds by default only when a view has at least this many gaussians per bin: they pay
+/// where most of each list lies behind saturated pixels (1M x 32 at 512², 3906 per bin), not
+/// where lists are short (100k x 32 at 512², 391: 1.19 -> 1.28 ms; 1M x 4 at 1024², 977:
+/// 1.66 -> 1.69).
+const DENSE_PER_BIN: u32 = 2048;
+/// The second round's chunks are this many times longer.
+const SECOND_CHUNK_FACTOR: u32 = 1;
+/// Entries per block of need_mark / need_compact (MARK_TILE in splat.cu).
+const MARK_TILE: u32 = 2048;
+
+/// The rounds of a batch of `n` gaussians per view, at most `max_bins` bins per view, bucketed
+/// in chunks of `chunk` entries (a multiple of 32): two (the front 1 / split of the depth order,
+/// then the rest for what it left unsaturated) when there are at least two chunks and the
+/// lists are dense or `split` asks for them. `second_chunk` overrides the second round's chunk.
+fn rounds(
+    n: u32,
+    max_bins: u32,
+    chunk: u32,
+    split: Option<u32>,
+    second_chunk: Option<u32>,
+) -> Vec<Round> {
+    let nchunks = n.div_ceil(chunk).max(1);
+    let dense = n as u64 >= DENSE_PER_BIN as u64 * max_bins.max(1) as u64;
+    let split = split.unwrap_or(if dense { FRONT_SPLIT } else { 0 });
+    if split < 2 || nchunks < 2 {
+        return vec![Round {
+            mode: 0,
+            first_entry: 0,
+            chunk,
+            chunks: nchunks,
+        }];
+    }
+    let front = (nchunks / split).max(1);
+    let e0 = front * chunk;
+    let chunk_b = (second_chunk.unwrap_or(chunk * SECOND_CHUNK_FACTOR) & !31).clamp(chunk, 1 << 18);
+    vec![
+        Round {
+            mode: 1,
+            first_entry: 0,
+            chunk,
+            chunks: front,
+        },
+        Round {
+            mode: 2,
+            first_entry: e0,
+            chunk: chunk_b,
+            chunks: (n - e0).div_ceil(chunk_b),
+        },
+    ]
 }
 
 impl Worker {
@@ -666,6 +780,7 @@ impl Worker {
             rec: d(),
             depth: d(),
             rect: d(),
+            rects: d(),
             keys_a: d(),
             vals_a: d(),
             keys_b: d(),
@@ -679,8 +794,12 @@ impl Worker {
             starts: d(),
             pairs: d(),
             pair_capacity: 0,
+            sat: d(),
+            need: d(),
+            state: d(),
             out: d(),
             poison_output: false,
+            split: None,
             marks: None,
             last_kernels: Vec::new(),
         })
@@ -814,7 +933,8 @@ impl Worker {
         let views_bytes = lay.views.len() * 128;
         let minmax_off = views_bytes;
         let status_off = (minmax_off + 8 * lay.views.len()).next_multiple_of(8);
-        let meta_bytes = status_off + 8;
+        // (Status: total pairs of each round, u64 each.)
+        let meta_bytes = status_off + 16;
         self.meta_host.ensure(meta_bytes)?;
         {
             let h = self.meta_host.slice_mut(meta_bytes);
@@ -838,6 +958,7 @@ impl Worker {
         self.rec.ensure(nvn * 16)?;
         self.depth.ensure(nvn * 4)?;
         self.rect.ensure(nvn * 32)?;
+        self.rects.ensure(nvn * 8)?;
         self.keys_a.ensure(nvn * 4)?;
         self.vals_a.ensure(nvn * 4)?;
         self.keys_b.ensure(nvn * 4)?;
@@ -845,7 +966,7 @@ impl Worker {
         let out_bytes = lay.pixels as usize * 4;
         self.out.ensure(out_bytes)?;
         self.out_host.ensure(out_bytes)?;
-        self.status_host.ensure(8)?;
+        self.status_host.ensure(16)?;
         if self.poison_output {
             // SAFETY: device buffer of `out_bytes`.
             unsafe { result::memset_d8_async(self.out.ptr, 0, out_bytes, cs) }
@@ -882,10 +1003,10 @@ impl Worker {
                 .p(self.rec.ptr)
                 .p(self.depth.ptr)
                 .p(self.rect.ptr)
+                .p(self.rects.ptr)
                 .p(minmax_ptr),
-            &[4, 4, 8, 8, 8, 8, 8, 4, 4, 8, 8, 8, 8],
+            &[4, 4, 8, 8, 8, 8, 8, 4, 4, 8, 8, 8, 8, 8],
         )?;
-        let e1 = ev(&self.stream)?;
 
         // 2. Per-view depth sort: 8-bit passes over 32-bit keys relative to the view's nearest
         // depth. The fourth does nothing for views whose depths span fewer than 2^24 float
@@ -972,9 +1093,8 @@ impl Worker {
                 &[4, 4, 4, 8, 8, 8, 8, 8, 8, 8],
             )?;
         }
-        let e2 = ev(&self.stream)?;
 
-        // 3. Stable bucketing into (view, bin) ranges.
+        // 3. Stable bucketing into (view, bin) ranges, then rasterization, in one round or two.
         let sorted_a = self.vals_a.ptr;
         // Without a fourth pass every view's order is the third pass's output, whatever the
         // device's depth range says (the host's bound is authoritative: vals_b is not written).
@@ -997,7 +1117,8 @@ impl Worker {
         let few_bins = lay.max_bins <= 512;
         let default_chunk = if few_bins { 2048 } else { 1536 };
         let default_stage = if few_bins { 8192 } else { 9216 };
-        let mut chunk = k.tuning.chunk.unwrap_or(default_chunk).clamp(256, 1 << 15);
+        // (Whole steps of 32 entries: the second round's need bits are per 32.)
+        let mut chunk = k.tuning.chunk.unwrap_or(default_chunk).clamp(256, 1 << 15) & !31;
         while (n.div_ceil(chunk) as u64) * lay.bins_total as u64 > (40 << 20) && chunk < (1 << 15) {
             chunk *= 2;
         }
@@ -1006,155 +1127,265 @@ impl Worker {
             stage /= 2;
         }
         let nchunks = n.div_ceil(chunk).max(1);
+        let rounds = rounds(
+            n,
+            lay.max_bins,
+            chunk,
+            self.split.or(k.tuning.split),
+            k.tuning.second_chunk,
+        );
         let counts_len = nchunks as usize * lay.bins_total as usize;
         self.counts.ensure(counts_len * 4)?;
         self.wcounts.ensure(counts_len * 16)?;
         self.hits.ensure(nvn * 16)?;
         self.totals.ensure(lay.bins_total as usize * 4)?;
         self.starts.ensure((lay.bins_total as usize + 1) * 4)?;
-        self.go(
-            "bin",
-            "bin_count",
-            &k.bin_count[bi],
-            (nchunks, nv, groups),
-            256,
-            count_smem(gmax),
-            Args::new()
-                .u(n)
-                .u(chunk)
-                .u(nchunks)
-                .u(group_rows)
-                .p(views_ptr)
-                .p(sorted_a)
-                .p(sorted_b)
-                .p(minmax_ptr)
-                .p(self.rect.ptr)
-                .p(self.hits.ptr)
-                .p(self.wcounts.ptr),
-            &[4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8],
-        )?;
-        // 32 bins per block of 16 warps (OFFS_WARPS in splat.cu).
-        let tgrid = (lay.max_bins.div_ceil(32), nv, 1);
-        self.go(
-            "bin",
-            "bin_offsets",
-            &k.bin_offsets,
-            tgrid,
-            512,
-            0,
-            Args::new()
-                .u(nchunks)
-                .u(lay.shift)
-                .p(views_ptr)
-                .p(self.wcounts.ptr)
-                .p(self.counts.ptr)
-                .p(self.totals.ptr),
-            &[4, 4, 8, 8, 8, 8],
-        )?;
-        self.go(
-            "bin",
-            "scan_bins",
-            &k.scan_bins,
-            (1, 1, 1),
-            1024,
-            0,
-            Args::new()
-                .p(self.totals.ptr)
-                .u(lay.bins_total)
-                .p(self.starts.ptr)
-                .p(status_ptr),
-            &[8, 4, 8, 8],
-        )?;
+        let sat_bytes = 2 * lay.bins_total as usize * 4;
+        // The second round's list: need bits, per-block counts, per-view lengths (see
+        // need_mark in splat.cu); the list itself goes to keys_b, free once the sort is done.
+        let (mut need_words, mut nblk) = (0u32, 0u32);
+        let (mut blk_off, mut vcount_off) = (0usize, 0usize);
+        if let [_, second] = rounds.as_slice() {
+            let left = n - second.first_entry;
+            need_words = left.div_ceil(32);
+            nblk = left.div_ceil(MARK_TILE);
+            blk_off = (nv as usize * need_words as usize * 4).next_multiple_of(256);
+            vcount_off = blk_off + (nv as usize * nblk as usize * 4).next_multiple_of(256);
+            self.sat.ensure(sat_bytes)?;
+            self.need.ensure(vcount_off + nv as usize * 4)?;
+            self.state.ensure(lay.pixels as usize * 16)?;
+        }
+        let (unsat_ptr, touched_ptr) = (self.sat.ptr, self.sat.at(sat_bytes / 2));
+        let (need_ptr, blk_ptr, vcount_ptr) = (
+            self.need.ptr,
+            self.need.at(blk_off),
+            self.need.at(vcount_off),
+        );
+        let compacted = self.keys_b.ptr;
         if self.pair_capacity == 0 {
             let guess = (nvn as u64 * 6).clamp(1 << 20, 1 << 30);
             self.pairs.ensure(guess as usize * 4)?;
             self.pair_capacity = guess;
         }
+        let marks_before = self.marks.as_ref().map_or(0, Vec::len);
         let mut attempt = 0;
         loop {
-            self.go(
-                "bin",
-                "bin_scatter",
-                &k.bin_scatter[bi],
-                (nchunks, nv, groups),
-                256,
-                scatter_smem(gmax, stage),
-                Args::new()
-                    .u(n)
-                    .u(chunk)
-                    .u(nchunks)
-                    .u(group_rows)
-                    .u(gmax)
-                    .u(stage)
-                    .p(views_ptr)
-                    .p(self.rect.ptr)
-                    .p(self.hits.ptr)
-                    .p(self.wcounts.ptr)
-                    .p(self.counts.ptr)
-                    .p(self.starts.ptr)
-                    .u(self.pair_capacity.min(u32::MAX as u64) as u32)
-                    .p(self.pairs.ptr),
-                &[4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 4, 8],
-            )?;
-            let e3 = ev(&self.stream)?;
-            // 4. Rasterization.
-            self.go(
-                "raster",
-                "raster",
-                &k.raster[bi],
-                (lay.max_tiles, nv, 1),
-                256,
-                0,
-                Args::new()
-                    .u(n)
-                    .p(views_ptr)
-                    .p(self.starts.ptr)
-                    .p(self.pairs.ptr)
-                    .u(self.pair_capacity.min(u32::MAX as u64) as u32)
-                    .p(self.rect.ptr)
-                    .p(self.rec.ptr)
-                    .p(self.out.ptr),
-                &[4, 8, 8, 8, 4, 8, 8, 8],
-            )?;
+            let capacity = self.pair_capacity.min(u32::MAX as u64) as u32;
+            for (r, round) in rounds.iter().enumerate() {
+                let (mode, cn) = (round.mode, round.chunks);
+                // The second round buckets need_compact's list, from its start.
+                let (e0, list_a, list_b) = if mode == 2 {
+                    (0, compacted, compacted)
+                } else {
+                    (round.first_entry, sorted_a, sorted_b)
+                };
+                let fi = (mode == 2) as usize;
+                // (Profile names: the second round's kernels end in _b.)
+                let name = |a: &'static str, b: &'static str| if fi == 1 { b } else { a };
+                if mode == 1 {
+                    // SAFETY: device buffer of `sat_bytes`.
+                    unsafe { result::memset_d8_async(self.sat.ptr, 0, sat_bytes, cs) }
+                        .map_err(|e| gpu_err("memset", e))?;
+                }
+                if mode == 2 {
+                    self.go(
+                        "bin",
+                        "need_mark",
+                        &k.need_mark[bi],
+                        (nblk, nv, 1),
+                        256,
+                        0,
+                        Args::new()
+                            .u(n)
+                            .u(round.first_entry)
+                            .p(views_ptr)
+                            .p(sorted_a)
+                            .p(sorted_b)
+                            .p(minmax_ptr)
+                            .p(self.rects.ptr)
+                            .p(unsat_ptr)
+                            .p(need_ptr)
+                            .u(need_words)
+                            .p(blk_ptr),
+                        &[4, 4, 8, 8, 8, 8, 8, 8, 8, 4, 8],
+                    )?;
+                    self.go(
+                        "bin",
+                        "need_scan",
+                        &k.need_scan,
+                        (nv, 1, 1),
+                        1024,
+                        0,
+                        Args::new().u(nblk).p(blk_ptr).p(vcount_ptr),
+                        &[4, 8, 8],
+                    )?;
+                    self.go(
+                        "bin",
+                        "need_compact",
+                        &k.need_compact,
+                        (nblk, nv, 1),
+                        256,
+                        0,
+                        Args::new()
+                            .u(n)
+                            .u(round.first_entry)
+                            .p(sorted_a)
+                            .p(sorted_b)
+                            .p(minmax_ptr)
+                            .p(need_ptr)
+                            .u(need_words)
+                            .p(blk_ptr)
+                            .p(compacted),
+                        &[4, 4, 8, 8, 8, 8, 4, 8, 8],
+                    )?;
+                }
+                self.go(
+                    "bin",
+                    name("bin_count", "bin_count_b"),
+                    &k.bin_count[fi][bi],
+                    (cn, nv, groups),
+                    256,
+                    count_smem(gmax),
+                    Args::new()
+                        .u(n)
+                        .u(round.chunk)
+                        .u(e0)
+                        .u(cn)
+                        .u(group_rows)
+                        .p(views_ptr)
+                        .p(list_a)
+                        .p(list_b)
+                        .p(minmax_ptr)
+                        .p(self.rect.ptr)
+                        .p(self.hits.ptr)
+                        .p(self.wcounts.ptr)
+                        .p(unsat_ptr)
+                        .p(vcount_ptr),
+                    &[4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8],
+                )?;
+                // 32 bins per block of 16 warps (OFFS_WARPS in splat.cu).
+                let tgrid = (lay.max_bins.div_ceil(32), nv, 1);
+                self.go(
+                    "bin",
+                    name("bin_offsets", "bin_offsets_b"),
+                    &k.bin_offsets,
+                    tgrid,
+                    512,
+                    0,
+                    Args::new()
+                        .u(cn)
+                        .u(lay.shift)
+                        .p(views_ptr)
+                        .p(self.wcounts.ptr)
+                        .p(self.counts.ptr)
+                        .p(self.totals.ptr),
+                    &[4, 4, 8, 8, 8, 8],
+                )?;
+                self.go(
+                    "bin",
+                    name("scan_bins", "scan_bins_b"),
+                    &k.scan_bins,
+                    (1, 1, 1),
+                    1024,
+                    0,
+                    Args::new()
+                        .p(self.totals.ptr)
+                        .u(lay.bins_total)
+                        .p(self.starts.ptr)
+                        .p(status_ptr + 8 * r as u64),
+                    &[8, 4, 8, 8],
+                )?;
+                self.go(
+                    "bin",
+                    name("bin_scatter", "bin_scatter_b"),
+                    &k.bin_scatter[fi][bi],
+                    (cn, nv, groups),
+                    256,
+                    scatter_smem(gmax, stage),
+                    Args::new()
+                        .u(n)
+                        .u(round.chunk)
+                        .u(e0)
+                        .u(cn)
+                        .u(group_rows)
+                        .u(gmax)
+                        .u(stage)
+                        .p(views_ptr)
+                        .p(self.rect.ptr)
+                        .p(self.hits.ptr)
+                        .p(self.wcounts.ptr)
+                        .p(self.counts.ptr)
+                        .p(self.starts.ptr)
+                        .u(capacity)
+                        .p(self.pairs.ptr)
+                        .p(unsat_ptr)
+                        .p(vcount_ptr),
+                    &[4, 4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 4, 8, 8, 8],
+                )?;
+                // 4. Rasterization.
+                self.go(
+                    "raster",
+                    name("raster", "raster_b"),
+                    &k.raster[mode as usize][bi],
+                    (lay.max_tiles, nv, 1),
+                    256,
+                    0,
+                    Args::new()
+                        .u(n)
+                        .p(views_ptr)
+                        .p(self.starts.ptr)
+                        .p(self.pairs.ptr)
+                        .u(capacity)
+                        .p(self.rect.ptr)
+                        .p(self.rec.ptr)
+                        .p(self.out.ptr)
+                        .p(unsat_ptr)
+                        .p(touched_ptr)
+                        .p(self.state.ptr),
+                    &[4, 8, 8, 8, 4, 8, 8, 8, 8, 8, 8],
+                )?;
+            }
             let e4 = ev(&self.stream)?;
             // SAFETY: pinned destinations sized by `ensure`; read only after the sync below.
             unsafe {
                 result::memcpy_dtoh_async(self.out_host.slice_mut(out_bytes), self.out.ptr, cs)
             }
             .map_err(|e| gpu_err("download", e))?;
-            // SAFETY: as above, 8 bytes.
-            unsafe { result::memcpy_dtoh_async(self.status_host.slice_mut(8), status_ptr, cs) }
+            // SAFETY: as above, 16 bytes.
+            unsafe { result::memcpy_dtoh_async(self.status_host.slice_mut(16), status_ptr, cs) }
                 .map_err(|e| gpu_err("download status", e))?;
             let e5 = ev(&self.stream)?;
             self.stream
                 .synchronize()
                 .map_err(|e| gpu_err("rendering", e))?;
-            let needed = u64::from_le_bytes(
-                self.status_host.slice(8)[..8]
-                    .try_into()
-                    .unwrap_or([0xff; 8]),
-            );
+            let status: [u64; 2] = bytemuck::pod_read_unaligned(self.status_host.slice(16));
+            let needed = status[0].max(status[1]);
             if needed <= self.pair_capacity {
-                let times = match (e0, e1, e2, e3, e4, e5) {
-                    (Some(a), Some(b), Some(c), Some(d), Some(e), Some(f)) => {
+                let times = match (&e0, e4, e5) {
+                    (Some(a), Some(e), Some(f)) => {
                         let t = |x: &CudaEvent, y: &CudaEvent| x.elapsed_ms(y).unwrap_or(f32::NAN);
-                        let mut prev = &a;
+                        let mut prev = a;
                         let mut ks = Vec::new();
+                        let mut times = StageTimes {
+                            download: t(&e, &f),
+                            pairs: status[0] + status[1],
+                            ..StageTimes::default()
+                        };
                         if let Some(marks) = self.marks.as_ref() {
                             for (stage, name, ev) in marks {
-                                ks.push((*stage, *name, t(prev, ev)));
+                                let ms = t(prev, ev);
+                                ks.push((*stage, *name, ms));
+                                *match *stage {
+                                    "project" => &mut times.project,
+                                    "sort" => &mut times.sort,
+                                    "bin" => &mut times.bin,
+                                    _ => &mut times.raster,
+                                } += ms;
                                 prev = ev;
                             }
                         }
                         self.last_kernels = ks;
-                        Some(StageTimes {
-                            project: t(&a, &b),
-                            sort: t(&b, &c),
-                            bin: t(&c, &d),
-                            raster: t(&d, &e),
-                            download: t(&e, &f),
-                            pairs: needed,
-                        })
+                        Some(times)
                     }
                     _ => None,
                 };
@@ -1172,6 +1403,9 @@ impl Worker {
             tracing::debug!("pair buffer grows to {cap} pairs");
             self.pairs.ensure(cap as usize * 4)?;
             self.pair_capacity = cap;
+            if let Some(m) = self.marks.as_mut() {
+                m.truncate(marks_before);
+            }
         }
     }
 
@@ -1249,6 +1483,54 @@ mod tests {
         assert_eq!(bin_shift(&views(32, 1024), 1 << 22, Some(1)), 0);
         let lay = layout(&views(4, 512), 0, 1000, None);
         assert_eq!((lay.shift, lay.max_bins, lay.bins_total), (1, 256, 1024));
+    }
+
+    #[test]
+    fn two_rounds_for_dense_lists_or_when_asked() {
+        let r = |mode, first_entry, chunk, chunks| Round {
+            mode,
+            first_entry,
+            chunk,
+            chunks,
+        };
+        // 1M x 256 bins (512² in 32-pixel bins): dense, the front quarter first.
+        assert_eq!(
+            rounds(1_000_000, 256, 2048, None, None),
+            [r(1, 0, 2048, 122), r(2, 249_856, 2048, 367)]
+        );
+        // 100k x 256 bins, 1M x 1024 bins: one round.
+        assert_eq!(rounds(100_000, 256, 2048, None, None), [r(0, 0, 2048, 49)]);
+        assert_eq!(
+            rounds(1_000_000, 1024, 1536, None, None),
+            [r(0, 0, 1536, 652)]
+        );
+        // Asked for: two rounds from two chunks on; never with one chunk or split < 2.
+        assert_eq!(rounds(2048, 1, 2048, Some(4), None), [r(0, 0, 2048, 1)]);
+        assert_eq!(rounds(0, 1, 2048, Some(4), None), [r(0, 0, 2048, 1)]);
+        assert_eq!(
+            rounds(1_000_000, 256, 2048, Some(0), None),
+            [r(0, 0, 2048, 489)]
+        );
+        assert_eq!(rounds(80_000, 1, 2048, Some(1), None), [r(0, 0, 2048, 40)]);
+        assert_eq!(
+            rounds(2049, 1024, 2048, Some(2), None),
+            [r(1, 0, 2048, 1), r(2, 2048, 2048, 1)]
+        );
+        // 40 chunks, an eighth first: 5, then the other 80_000 - 10_240 entries at most (the
+        // second round takes only those left unsaturated).
+        assert_eq!(
+            rounds(80_000, 1024, 2048, Some(8), None),
+            [r(1, 0, 2048, 5), r(2, 10_240, 2048, 35)]
+        );
+        // The second round's chunk: a multiple of 32, at least the first's.
+        assert_eq!(
+            rounds(80_000, 1024, 2048, Some(4), Some(5000)),
+            [r(1, 0, 2048, 10), r(2, 20_480, 4992, 12)]
+        );
+        assert_eq!(
+            rounds(80_000, 1024, 2048, Some(4), Some(100)),
+            [r(1, 0, 2048, 10), r(2, 20_480, 2048, 30)]
+        );
     }
 
     #[test]
