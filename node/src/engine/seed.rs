@@ -20,7 +20,6 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sn17_chain::crv3::drand::QUICKNET_CHAIN_HASH_HEX;
-use sn17_storage::db::ChainSnapshotRecord;
 
 /// The drand HTTP API `--seed drand` uses unless told otherwise.
 pub const DEFAULT_DRAND_URL: &str = "https://api.drand.sh";
@@ -51,21 +50,9 @@ pub struct Beacon {
     pub signature: Vec<u8>,
 }
 
-/// A drand seed with everything an auditor needs to recompute it. The engine keeps it as a
-/// chain snapshot record ([`DrandSeed::record`]) at the round's `latest_reveal_block`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DrandSeed {
-    pub netuid: u16,
-    pub round: u64,
-    /// `latest_reveal_block` and its timestamp (unix seconds).
-    pub block: u64,
-    pub block_time: u64,
-    pub drand_chain: String,
-    pub drand_round: u64,
-    pub randomness: String,
-    pub signature: String,
-    pub seed: u32,
-}
+/// A drand seed with everything an auditor needs to recompute it (kept by storage as a chain
+/// snapshot record, read back by gossip).
+pub use sn17_storage::db::DrandSeed;
 
 /// 404's seed: 32 random bits from the OS CSPRNG.
 pub fn random_seed() -> u32 {
@@ -200,18 +187,6 @@ pub async fn drand_seed(
         signature: hex::encode(&beacon.signature),
         seed: derive_seed(netuid, round, drand_round, &beacon.randomness),
     })
-}
-
-impl DrandSeed {
-    /// The record the engine keeps for this seed.
-    pub fn record(&self) -> Result<ChainSnapshotRecord, serde_json::Error> {
-        Ok(ChainSnapshotRecord {
-            block: self.block,
-            block_hash: String::new(),
-            kind: ChainSnapshotRecord::drand_seed_kind(self.round),
-            data: serde_json::to_value(self)?,
-        })
-    }
 }
 
 #[cfg(test)]

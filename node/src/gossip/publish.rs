@@ -5,7 +5,7 @@
 
 use codec::Encode as _;
 use sha2::Digest as _;
-use sn17_storage::db::{ChainSnapshotRecord, Record as _, Store};
+use sn17_storage::db::{DrandSeed, Store};
 use sn17_storage::state_repo::{
     layout, GitBatcher, LeaderEntry, MatchMatrix, Prompts, RoundResult as WinnerFile, Schedule,
     Seed,
@@ -54,17 +54,9 @@ pub fn committed_head(repo: &GitBatcher) -> Result<Option<String>> {
 /// as a chain snapshot record (`round_{N}_drand_seed` at the latest reveal block). `None` for
 /// seeds drawn otherwise (404's CSPRNG), or when the record names another seed.
 pub fn drand_round(store: &Store, round: u64, latest_reveal_block: u64, seed: u32) -> Option<u64> {
-    let probe = ChainSnapshotRecord {
-        block: latest_reveal_block,
-        block_hash: String::new(),
-        kind: ChainSnapshotRecord::drand_seed_kind(round),
-        data: serde_json::Value::Null,
-    };
-    let rec: ChainSnapshotRecord = store.get(&probe.key()).ok()??;
-    let same_seed = rec.data.get("seed").and_then(|v| v.as_u64()) == Some(u64::from(seed));
-    same_seed
-        .then(|| rec.data.get("drand_round").and_then(|v| v.as_u64()))
-        .flatten()
+    DrandSeed::load(store, round, latest_reveal_block)
+        .filter(|d| d.seed == seed)
+        .map(|d| d.drand_round)
 }
 
 /// The gossip form of a round's seed, or `None` before the round has one. `seed.json` (404's
@@ -151,6 +143,7 @@ pub fn round_outcome(repo: &GitBatcher, round: u64, remote: &str) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sn17_storage::db::ChainSnapshotRecord;
     use sn17_storage::state_repo::{StateFile, StateRepo};
     use std::time::Duration;
 
@@ -242,17 +235,32 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let mut repo = repo_with_round(dir.path());
         let commit = repo.flush().expect("commit").expect("a commit").to_string();
-        // The engine's drand policy left the beacon it used (only the fields read here).
+        // The engine's drand policy left the beacon it used.
         let db = tempfile::tempdir().expect("tmp");
         let store = Store::open(db.path(), &Default::default()).expect("store");
+        let drand = DrandSeed {
+            netuid: 17,
+            round: 2,
+            block: 20,
+            block_time: 1_700_000_000,
+            drand_chain: "52db9ba7".into(),
+            drand_round: 123_456,
+            randomness: "00".repeat(32),
+            signature: "11".repeat(48),
+            seed: 77,
+        };
+        store.put(&drand.record().expect("record")).expect("put");
+        assert_eq!(DrandSeed::load(&store, 2, 20), Some(drand));
+        // A record of another shape is not a seed.
         store
             .put(&ChainSnapshotRecord {
-                block: 20,
+                block: 21,
                 block_hash: String::new(),
-                kind: "round_2_drand_seed".into(),
-                data: serde_json::json!({"drand_round": 123_456, "seed": 77}),
+                kind: ChainSnapshotRecord::drand_seed_kind(2),
+                data: serde_json::json!({"drand_round": 1}),
             })
             .expect("put");
+        assert_eq!(DrandSeed::load(&store, 2, 21), None);
         let s = round_seed(&repo, 2, "git@github.com:o/state.git", Some(&store))
             .expect("read")
             .expect("a seed");

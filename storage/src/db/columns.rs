@@ -13,10 +13,12 @@ pub enum Column {
     Embeddings,
     ChainSnapshots,
     Gossip,
+    /// Audit regenerations (schema 2; they were in `Submissions` under a key tag before).
+    Generations,
 }
 
 impl Column {
-    pub const ALL: [Column; 9] = [
+    pub const ALL: [Column; 10] = [
         Column::Meta,
         Column::Rounds,
         Column::Submissions,
@@ -26,6 +28,7 @@ impl Column {
         Column::Embeddings,
         Column::ChainSnapshots,
         Column::Gossip,
+        Column::Generations,
     ];
 
     /// The on-disk name; never change one.
@@ -40,6 +43,7 @@ impl Column {
             Column::Embeddings => "emb",
             Column::ChainSnapshots => "chn",
             Column::Gossip => "gsp",
+            Column::Generations => "gen",
         }
     }
 
@@ -55,6 +59,7 @@ impl Column {
             Column::Embeddings => "embeddings",
             Column::ChainSnapshots => "chain_snapshots",
             Column::Gossip => "gossip",
+            Column::Generations => "generations",
         }
     }
 }

@@ -118,22 +118,14 @@ pub struct GenerationRecord {
 impl GenerationRecord {
     /// Key prefix of a round's generation records.
     pub fn prefix(round: u64) -> Vec<u8> {
-        KeyBuilder::new().str(GENERATION_TAG).u64(round).build()
+        keys::round(round)
     }
 }
 
-/// Leads the key, so that the submissions of a round (keyed by the round first) never share a
-/// prefix with these records in the same column.
-const GENERATION_TAG: &str = "~generation";
-
 impl Record for GenerationRecord {
-    const COLUMN: Column = Column::Submissions;
+    const COLUMN: Column = Column::Generations;
     fn key(&self) -> Vec<u8> {
-        KeyBuilder::new()
-            .str(GENERATION_TAG)
-            .u64(self.round)
-            .str(&self.hotkey)
-            .build()
+        keys::round_miner(self.round, &self.hotkey)
     }
 }
 
@@ -220,12 +212,53 @@ impl ChainSnapshotRecord {
     pub fn drand_seed_kind(round: u64) -> String {
         format!("round_{round}_drand_seed")
     }
+
+    /// The key of the record of `kind` at `block` (for reads without a record in hand).
+    pub fn key_of(block: u64, kind: &str) -> Vec<u8> {
+        KeyBuilder::new().u64(block).str(kind).build()
+    }
 }
 
 impl Record for ChainSnapshotRecord {
     const COLUMN: Column = Column::ChainSnapshots;
     fn key(&self) -> Vec<u8> {
-        KeyBuilder::new().u64(self.block).str(&self.kind).build()
+        Self::key_of(self.block, &self.kind)
+    }
+}
+
+/// A drand seed with everything an auditor needs to recompute it. The engine keeps it as a
+/// chain snapshot record ([`DrandSeed::record`]) at the round's `latest_reveal_block`; gossip
+/// reads it back ([`DrandSeed::load`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrandSeed {
+    pub netuid: u16,
+    pub round: u64,
+    /// `latest_reveal_block` and its timestamp (unix seconds).
+    pub block: u64,
+    pub block_time: u64,
+    pub drand_chain: String,
+    pub drand_round: u64,
+    pub randomness: String,
+    pub signature: String,
+    pub seed: u32,
+}
+
+impl DrandSeed {
+    /// The record the engine keeps for this seed.
+    pub fn record(&self) -> Result<ChainSnapshotRecord, serde_json::Error> {
+        Ok(ChainSnapshotRecord {
+            block: self.block,
+            block_hash: String::new(),
+            kind: ChainSnapshotRecord::drand_seed_kind(self.round),
+            data: serde_json::to_value(self)?,
+        })
+    }
+
+    /// The seed kept for `round` at `block` (its `latest_reveal_block`), if any and readable.
+    pub fn load(store: &super::Store, round: u64, block: u64) -> Option<DrandSeed> {
+        let key = ChainSnapshotRecord::key_of(block, &ChainSnapshotRecord::drand_seed_kind(round));
+        let rec: ChainSnapshotRecord = store.get(&key).ok()??;
+        serde_json::from_value(rec.data).ok()
     }
 }
 

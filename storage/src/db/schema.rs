@@ -2,11 +2,13 @@
 //! database to the current version, each in one batch together with the version bump.
 
 use super::columns::Column;
-use super::store::{Batch, KeyValueStore};
+use super::keys::KeyBuilder;
+use super::records::GenerationRecord;
+use super::store::{Batch, KeyValueStore, Record as _};
 use crate::error::{Error, Result};
 
 /// The version this binary writes.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -18,9 +20,32 @@ pub struct Migration {
     pub run: fn(&dyn KeyValueStore) -> Result<Batch>,
 }
 
-/// Migrations of released schemas, in order. Version 1 is the first schema, so none yet; a
-/// change to a record's key or encoding adds one here with its own test.
-pub const MIGRATIONS: &[Migration] = &[];
+/// Migrations of released schemas, in order; a change to a record's key or encoding adds one
+/// here with its own test.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    describe: "generation records move from the submissions column to their own",
+    run: generations_to_own_column,
+}];
+
+/// Schema 1 kept `GenerationRecord`s in `Submissions` under keys led by this tag (so that a
+/// round's submission scans never met them).
+const V1_GENERATION_TAG: &str = "~generation";
+
+fn generations_to_own_column(kv: &dyn KeyValueStore) -> Result<Batch> {
+    let mut b = Batch::new();
+    let prefix = KeyBuilder::new().str(V1_GENERATION_TAG).build();
+    for (key, value) in kv.scan(Column::Submissions, &prefix)? {
+        let rec: GenerationRecord = serde_json::from_slice(&value).map_err(|e| Error::Record {
+            column: Column::Submissions.name(),
+            key: hex::encode(&key),
+            reason: e.to_string(),
+        })?;
+        b.put_raw(Column::Generations, rec.key(), value);
+        b.delete_raw(Column::Submissions, key);
+    }
+    Ok(b)
+}
 
 /// The stored version; `None` for a database without one.
 pub fn version(kv: &dyn KeyValueStore) -> Result<Option<u32>> {

@@ -162,7 +162,7 @@ fn schema_versions_are_stamped_migrated_and_refused_when_newer() {
 }
 
 #[test]
-fn generation_records_share_the_submissions_column_without_entering_its_round_scans() {
+fn generation_records_have_their_own_column_and_schema_1_moves_them_there() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Store::open(dir.path(), &StoreOptions::default()).expect("open");
     let sub = SubmissionRecord {
@@ -176,23 +176,64 @@ fn generation_records_share_the_submissions_column_without_entering_its_round_sc
         revealed_at_block: 9,
     };
     db.put(&sub).expect("submission");
+    let gen = |round: u64, hotkey: &str| GenerationRecord {
+        round,
+        hotkey: hotkey.into(),
+        report: format!("{{\"hotkey\": \"{hotkey}\"}}"),
+    };
     for round in [2, 3, 4] {
-        db.put(&GenerationRecord {
-            round,
-            hotkey: "5A".into(),
-            report: "{}".into(),
-        })
-        .expect("generation");
+        db.put(&gen(round, "5A")).expect("generation");
     }
-    // The engine reads a round's submissions by the round prefix: a generation record there
-    // would fail to decode as a submission and stall the round.
     let subs = db
         .scan::<SubmissionRecord>(&keys::round(3))
         .expect("submissions decode");
-    assert_eq!(subs, vec![sub]);
-    let gens = db
-        .scan::<GenerationRecord>(&GenerationRecord::prefix(3))
-        .expect("generation records");
-    assert_eq!(gens.len(), 1);
-    assert_eq!(gens[0].round, 3);
+    assert_eq!(subs, vec![sub.clone()]);
+    assert_eq!(
+        db.scan::<GenerationRecord>(&GenerationRecord::prefix(3))
+            .expect("generation records"),
+        vec![gen(3, "5A")]
+    );
+    drop(db);
+
+    // A schema-1 database: generation records in the submissions column under the
+    // `~generation` tag (as schema 1 keyed them). Opening it migrates them.
+    let old = tempfile::tempdir().expect("tempdir");
+    {
+        let db = Store::open(old.path(), &StoreOptions::default()).expect("open");
+        let mut b = Batch::new();
+        b.put_raw(
+            Column::Meta,
+            b"schema_version".to_vec(),
+            1u32.to_be_bytes().to_vec(),
+        );
+        b.put(&sub).expect("submission");
+        for (round, hk) in [(3, "5A"), (3, "5B"), (4, "5A")] {
+            let key = keys::KeyBuilder::new()
+                .str("~generation")
+                .u64(round)
+                .str(hk)
+                .build();
+            let value = serde_json::to_vec(&gen(round, hk)).expect("json");
+            b.put_raw(Column::Submissions, key, value);
+        }
+        db.write(b).expect("write v1");
+    }
+    let db = Store::open(old.path(), &StoreOptions::default()).expect("migrate");
+    assert_eq!(db.schema_version().expect("version"), 2);
+    assert_eq!(
+        db.scan::<GenerationRecord>(&GenerationRecord::prefix(3))
+            .expect("moved"),
+        vec![gen(3, "5A"), gen(3, "5B")]
+    );
+    assert_eq!(
+        db.scan::<GenerationRecord>(&GenerationRecord::prefix(4))
+            .expect("moved"),
+        vec![gen(4, "5A")]
+    );
+    // Nothing of them is left in the submissions column.
+    assert_eq!(
+        db.kv().scan(Column::Submissions, &[]).expect("scan").len(),
+        1,
+        "only the submission"
+    );
 }
