@@ -58,8 +58,9 @@ struct Block {
 
 struct State {
     metadata_bytes: Vec<u8>,
-    /// `Core_version` SCALE, from the metadata's `System.Version` constant.
+    /// `Core_version` SCALE, from the metadata's `System.Version` constant, and its fields.
     core_version: Vec<u8>,
+    version: VersionHead,
     storage: BTreeMap<Vec<u8>, Vec<u8>>,
     apis: HashMap<String, Arc<ApiHandler>>,
     blocks: Vec<Block>,
@@ -135,6 +136,7 @@ impl FinneyMock {
             .and_then(|p| p.constant_by_name("Version"))
             .map(|c| c.value().to_vec())
             .expect("System.Version constant");
+        let version = VersionHead::decode(&mut &core_version[..]).expect("System.Version decodes");
         let blocks = (0..=START_BLOCK)
             .map(|number| Block {
                 number,
@@ -144,6 +146,7 @@ impl FinneyMock {
         let state = Arc::new(Mutex::new(State {
             metadata_bytes,
             core_version,
+            version,
             storage: BTreeMap::new(),
             apis: HashMap::new(),
             blocks,
@@ -254,7 +257,8 @@ impl FinneyMock {
     /// data, as the runtime would against the current head.
     pub fn verify(&self, bytes: &[u8]) -> Result<(), String> {
         let st = self.lock();
-        verify_signature(&st, &self.metadata, bytes)
+        let ext = decode_ext(&self.metadata, bytes)?;
+        verify_signature(&st, &self.metadata, bytes, &ext)
     }
 
     /// Current head number.
@@ -400,9 +404,7 @@ fn handle(
             None => reply(Json::Null),
         },
         "state_getRuntimeVersion" => {
-            let Ok(v) = VersionHead::decode(&mut &st.core_version[..]) else {
-                return fail("System.Version does not decode");
-            };
+            let v = &st.version;
             reply(json!({
                 "specName": v.spec_name,
                 "implName": v.impl_name,
@@ -516,9 +518,8 @@ fn handle(
 /// with its events. Returns the block number.
 fn include(st: &mut State, metadata: &Metadata, bytes: Vec<u8>) -> Result<u64, String> {
     let types = metadata.types();
-    verify_signature(st, metadata, &bytes)?;
-    let ext = frame_decode::extrinsics::decode_extrinsic(&mut &bytes[..], metadata, types)
-        .map_err(|e| format!("undecodable extrinsic: {e}"))?;
+    let ext = decode_ext(metadata, &bytes)?;
+    verify_signature(st, metadata, &bytes, &ext)?;
     let address = ext
         .signature_payload()
         .map(|s| bytes[s.address_range()].to_vec())
@@ -614,15 +615,25 @@ fn events_value(metadata: &Metadata, fail: Option<&(String, String)>) -> Value {
     Value::unnamed_composite([record])
 }
 
+type Ext<'a> = frame_decode::extrinsics::Extrinsic<'a, u32>;
+
+/// A submitted extrinsic decoded against the metadata (once; its ranges index `bytes`).
+fn decode_ext<'a>(metadata: &'a Metadata, bytes: &[u8]) -> Result<Ext<'a>, String> {
+    frame_decode::extrinsics::decode_extrinsic(&mut &bytes[..], metadata, metadata.types())
+        .map_err(|e| format!("undecodable extrinsic: {e}"))
+}
+
 /// The signature check of a signed v4 extrinsic: sr25519 over
 /// `call ++ explicit extensions ++ implicit extensions` (blake2-256 when over 256 bytes), the
 /// implicit part built from what this mock is (spec and transaction version, genesis, the era's
 /// birth block) in the order the 424 metadata lists the extensions.
-fn verify_signature(st: &State, metadata: &Metadata, bytes: &[u8]) -> Result<(), String> {
+fn verify_signature(
+    st: &State,
+    metadata: &Metadata,
+    bytes: &[u8],
+    ext: &Ext<'_>,
+) -> Result<(), String> {
     use sp_core::Pair as _;
-    let ext =
-        frame_decode::extrinsics::decode_extrinsic(&mut &bytes[..], metadata, metadata.types())
-            .map_err(|e| format!("undecodable extrinsic: {e}"))?;
     let sig = ext.signature_payload().ok_or("unsigned extrinsic")?;
     let address = &bytes[sig.address_range()];
     let signature = &bytes[sig.signature_range()];
@@ -641,7 +652,7 @@ fn verify_signature(st: &State, metadata: &Metadata, bytes: &[u8]) -> Result<(),
         .ok_or("no transaction extensions")?;
     let mut payload = bytes[ext.call_data_range()].to_vec();
     payload.extend_from_slice(&bytes[exts.range()]);
-    let version = VersionHead::decode(&mut &st.core_version[..]).map_err(|e| e.to_string())?;
+    let version = &st.version;
     let head = st.blocks.len() as u64 - 1;
     let list = metadata
         .extrinsic()

@@ -128,10 +128,9 @@ async fn embed_sides(
 /// through the typed report so keys keep 404's order (`left, right, score, margin, duels`; `name … detail`),
 /// whatever order the stored JSON value has.
 fn storage_report(
-    report: &serde_json::Value,
+    report: &MatchReport,
 ) -> Result<sn17_storage::state_repo::MatchReport, EngineError> {
-    let typed: MatchReport = serde_json::from_value(report.clone()).map_err(engine_err)?;
-    let text = serde_json::to_string(&typed).map_err(engine_err)?;
+    let text = serde_json::to_string(report).map_err(engine_err)?;
     sn17_storage::state_repo::MatchReport::decode(&text).map_err(engine_err)
 }
 
@@ -325,7 +324,7 @@ struct RoundCtx<'a> {
 }
 
 impl RoundCtx<'_> {
-    fn keep_report(&self, id: &MatchId, report: &serde_json::Value) -> Result<(), EngineError> {
+    fn keep_report(&self, id: &MatchId, report: &MatchReport) -> Result<(), EngineError> {
         let path = layout::match_report(self.round, &id.report_left, &id.right, id.repeat)?;
         let report = storage_report(report)?;
         if let Ok(mut r) = self.reports.lock() {
@@ -342,7 +341,9 @@ impl RoundCtx<'_> {
         if let Some(done) = j.store.get::<MatchRecord>(&key)? {
             bump(&j.status.counters.matches_reused);
             if let Some(report) = &done.report {
-                self.keep_report(&id, report)?;
+                let typed: MatchReport =
+                    serde_json::from_value(report.clone()).map_err(engine_err)?;
+                self.keep_report(&id, &typed)?;
             }
             return Ok(done.margin);
         }
@@ -368,8 +369,8 @@ impl RoundCtx<'_> {
                 )
                 .await
                 .map_err(engine_err)?;
+                self.keep_report(&id, &report)?;
                 let value = serde_json::to_value(&report).map_err(engine_err)?;
-                self.keep_report(&id, &value)?;
                 (
                     report.score,
                     report.duels.len() as u32,
