@@ -506,9 +506,21 @@ impl DeviceSplats {
     }
 }
 
+/// What a batch times with device events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timing {
+    Off,
+    /// The batch as a whole (`StageTimes::total` and `download` only).
+    Total,
+    /// Every kernel (an event after each: the stage fields and `Worker::last_kernels`).
+    Kernels,
+}
+
 /// Timings of one batch's stages (device events), in milliseconds.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StageTimes {
+    /// First kernel to the end of rasterization.
+    pub total: f32,
     pub project: f32,
     pub sort: f32,
     pub bin: f32,
@@ -714,30 +726,34 @@ struct Round {
 /// Default share of the first round: 1 / FRONT_SPLIT of each view's depth order (measured on
 /// an H100, 1M x 32 at 512²: 1/4 6.02 ms, 1/8 6.22, 1/16 6.50; one round 6.82).
 const FRONT_SPLIT: u32 = 4;
-/// Two rounds by default only when a view has at least this many gaussians per bin: they pay
-/// where most of each list lies behind saturated pixels (1M x 32 at 512², 3906 per bin), not
-/// where lists are short (100k x 32 at 512², 391: 1.19 -> 1.28 ms; 1M x 4 at 1024², 977:
-/// 1.66 -> 1.69).
-const DENSE_PER_BIN: u32 = 2048;
+/// Two rounds by default only for 32-pixel bins with at least this many gaussians per bin of a
+/// view: they pay where most of each list lies behind saturated pixels (H200: 1M x 32 at 512²,
+/// 3906 per bin, 6.38 -> 5.78 ms; 1M x 4 at 1024², 977 per bin, 1.51 -> 1.45), not where lists
+/// are short (100k x 32 at 512², 391 per bin) or a single view has few tiles to hide the second
+/// pass (1M x 1 at 512² in 16-pixel bins: 0.65 -> 0.69 ms).
+const DENSE_PER_BIN: u32 = 768;
 /// The second round's chunks are this many times longer.
 const SECOND_CHUNK_FACTOR: u32 = 1;
 /// Entries per block of need_mark / need_compact (MARK_TILE in splat.cu).
 const MARK_TILE: u32 = 2048;
 
-/// The rounds of a batch of `n` gaussians per view, at most `max_bins` bins per view, bucketed
-/// in chunks of `chunk` entries (a multiple of 32): two (the front 1 / split of the depth order,
-/// then the rest for what it left unsaturated) when there are at least two chunks and the
-/// lists are dense or `split` asks for them. `second_chunk` overrides the second round's chunk.
-fn rounds(
-    n: u32,
-    max_bins: u32,
-    chunk: u32,
-    split: Option<u32>,
-    second_chunk: Option<u32>,
-) -> Vec<Round> {
+/// The default front split of a batch of `n` gaussians per view in bins of `16 << shift` pixels,
+/// at most `max_bins` per view: FRONT_SPLIT where the lists are dense, else 0 (one round).
+fn default_split(n: u32, shift: u32, max_bins: u32) -> u32 {
+    let dense = shift == 1 && n as u64 >= DENSE_PER_BIN as u64 * max_bins.max(1) as u64;
+    if dense {
+        FRONT_SPLIT
+    } else {
+        0
+    }
+}
+
+/// The rounds of a batch of `n` gaussians per view bucketed in chunks of `chunk` entries (a
+/// multiple of 32): two (the front 1 / split of the depth order, then the rest for what it left
+/// unsaturated) when `split` is at least 2 and there are at least two chunks, else one.
+/// `second_chunk` overrides the second round's chunk.
+fn rounds(n: u32, chunk: u32, split: u32, second_chunk: Option<u32>) -> Vec<Round> {
     let nchunks = n.div_ceil(chunk).max(1);
-    let dense = n as u64 >= DENSE_PER_BIN as u64 * max_bins.max(1) as u64;
-    let split = split.unwrap_or(if dense { FRONT_SPLIT } else { 0 });
     if split < 2 || nchunks < 2 {
         return vec![Round {
             mode: 0,
@@ -904,14 +920,15 @@ impl Worker {
     }
 
     /// Renders `views` (at most MAX_VIEWS_PER_PASS) of a resident asset into `out_host` as
-    /// RGBA8, views back to back. Returns stage times when `profile` is set.
+    /// RGBA8, views back to back. Returns times unless `timing` is `Off`.
     pub fn render(
         &mut self,
         k: &Kernels,
         s: &DeviceSplats,
         views: &[View],
-        profile: bool,
+        timing: Timing,
     ) -> Result<Option<StageTimes>, RenderError> {
+        let profile = timing != Timing::Off;
         self.ctx
             .bind_to_thread()
             .map_err(|e| gpu_err("binding context", e))?;
@@ -973,8 +990,39 @@ impl Worker {
                 .map_err(|e| gpu_err("memset", e))?;
         }
 
+        // Bucketing parameters (the projection writes `rects` only for a second round).
+        let bi = lay.shift as usize;
+        // Rows of bins per bucketing group, so that a group holds at most GROUP_BINS bins.
+        let group_rows = (GROUP_BINS / lay.max_bins_x.max(1)).clamp(1, lay.max_bins_y.max(1));
+        let bin_groups = lay.max_bins_y.div_ceil(group_rows).max(1);
+        let gmax = group_rows * lay.max_bins_x.max(1);
+        // Entries per bucketing block and pairs it stages in shared memory, measured on an H200.
+        // Views of at most 512 bins (up to about 700² with 32-pixel bins): 2048 and 8192 (which
+        // such a chunk rarely exceeds), so that four scatter blocks fit an SM instead of three
+        // (1M x 32 at 512²: bin_scatter 1.12 -> 0.95 ms). Larger views (1024² has 1024 bins of
+        // 32 pixels): 1280 and 8192 (1M x 4 at 1024² in two rounds: 1.45 ms; 1536 / 9216 1.49,
+        // 1024 / 6144 1.50; in one round all within 1.51-1.52). A chunk that overflows its stage
+        // writes directly (slower, same result).
+        let few_bins = lay.max_bins <= 512;
+        let default_chunk = if few_bins { 2048 } else { 1280 };
+        let default_stage = 8192;
+        // (Whole steps of 32 entries: the second round's need bits are per 32.)
+        let mut chunk = k.tuning.chunk.unwrap_or(default_chunk).clamp(256, 1 << 15) & !31;
+        while (n.div_ceil(chunk) as u64) * lay.bins_total as u64 > (40 << 20) && chunk < (1 << 15) {
+            chunk *= 2;
+        }
+        let mut stage = k.tuning.stage.unwrap_or(default_stage).min(1 << 16);
+        while stage > 0 && scatter_smem(gmax, stage) > k.max_smem {
+            stage /= 2;
+        }
+        let nchunks = n.div_ceil(chunk).max(1);
+        let split = self
+            .split
+            .or(k.tuning.split)
+            .unwrap_or_else(|| default_split(n, lay.shift, lay.max_bins));
+        let rounds = rounds(n, chunk, split, k.tuning.second_chunk);
         let e0 = ev(&self.stream)?;
-        self.marks = if profile { Some(Vec::new()) } else { None };
+        self.marks = (timing == Timing::Kernels).then(Vec::new);
         // 1. Projection: a thread per gaussian and group of views. Each group reloads the
         // gaussians, so groups only pay below ~200k gaussians (measured on an H200: 100k x 32
         // views is fastest with 2 groups, 1M with 1; `SN17_PROJECT_GROUPS` overrides).
@@ -1003,7 +1051,7 @@ impl Worker {
                 .p(self.rec.ptr)
                 .p(self.depth.ptr)
                 .p(self.rect.ptr)
-                .p(self.rects.ptr)
+                .p(if rounds.len() > 1 { self.rects.ptr } else { 0 })
                 .p(minmax_ptr),
             &[4, 4, 8, 8, 8, 8, 8, 4, 4, 8, 8, 8, 8, 8],
         )?;
@@ -1103,37 +1151,6 @@ impl Worker {
         } else {
             sorted_a
         };
-        let bi = lay.shift as usize;
-        // Rows of bins per bucketing group, so that a group holds at most GROUP_BINS bins.
-        let group_rows = (GROUP_BINS / lay.max_bins_x.max(1)).clamp(1, lay.max_bins_y.max(1));
-        let groups = lay.max_bins_y.div_ceil(group_rows).max(1);
-        let gmax = group_rows * lay.max_bins_x.max(1);
-        // Entries per bucketing block and pairs it stages in shared memory, measured on an H200.
-        // Views of at most 512 bins (up to about 700² with 32-pixel bins): 2048 and 8192 (which
-        // such a chunk rarely exceeds), so that four scatter blocks fit an SM instead of three
-        // (1M x 32 at 512²: bin_scatter 1.12 -> 0.95 ms). Larger views (1024² has 1024 bins of
-        // 32 pixels): 1536 and 9216, three blocks instead of two (1M x 4 at 1024²: 0.54 -> 0.49
-        // ms of bucketing). A chunk that overflows its stage writes directly (slower, same result).
-        let few_bins = lay.max_bins <= 512;
-        let default_chunk = if few_bins { 2048 } else { 1536 };
-        let default_stage = if few_bins { 8192 } else { 9216 };
-        // (Whole steps of 32 entries: the second round's need bits are per 32.)
-        let mut chunk = k.tuning.chunk.unwrap_or(default_chunk).clamp(256, 1 << 15) & !31;
-        while (n.div_ceil(chunk) as u64) * lay.bins_total as u64 > (40 << 20) && chunk < (1 << 15) {
-            chunk *= 2;
-        }
-        let mut stage = k.tuning.stage.unwrap_or(default_stage).min(1 << 16);
-        while stage > 0 && scatter_smem(gmax, stage) > k.max_smem {
-            stage /= 2;
-        }
-        let nchunks = n.div_ceil(chunk).max(1);
-        let rounds = rounds(
-            n,
-            lay.max_bins,
-            chunk,
-            self.split.or(k.tuning.split),
-            k.tuning.second_chunk,
-        );
         let counts_len = nchunks as usize * lay.bins_total as usize;
         self.counts.ensure(counts_len * 4)?;
         self.wcounts.ensure(counts_len * 16)?;
@@ -1243,7 +1260,7 @@ impl Worker {
                     "bin",
                     name("bin_count", "bin_count_b"),
                     &k.bin_count[fi][bi],
-                    (cn, nv, groups),
+                    (cn, nv, bin_groups),
                     256,
                     count_smem(gmax),
                     Args::new()
@@ -1259,9 +1276,10 @@ impl Worker {
                         .p(self.rect.ptr)
                         .p(self.hits.ptr)
                         .p(self.wcounts.ptr)
+                        .p(self.counts.ptr)
                         .p(unsat_ptr)
                         .p(vcount_ptr),
-                    &[4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8],
+                    &[4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
                 )?;
                 // 32 bins per block of 16 warps (OFFS_WARPS in splat.cu).
                 let tgrid = (lay.max_bins.div_ceil(32), nv, 1);
@@ -1276,10 +1294,9 @@ impl Worker {
                         .u(cn)
                         .u(lay.shift)
                         .p(views_ptr)
-                        .p(self.wcounts.ptr)
                         .p(self.counts.ptr)
                         .p(self.totals.ptr),
-                    &[4, 4, 8, 8, 8, 8],
+                    &[4, 4, 8, 8, 8],
                 )?;
                 self.go(
                     "bin",
@@ -1299,7 +1316,7 @@ impl Worker {
                     "bin",
                     name("bin_scatter", "bin_scatter_b"),
                     &k.bin_scatter[fi][bi],
-                    (cn, nv, groups),
+                    (cn, nv, bin_groups),
                     256,
                     scatter_smem(gmax, stage),
                     Args::new()
@@ -1367,6 +1384,7 @@ impl Worker {
                         let mut prev = a;
                         let mut ks = Vec::new();
                         let mut times = StageTimes {
+                            total: t(a, &e),
                             download: t(&e, &f),
                             pairs: status[0] + status[1],
                             ..StageTimes::default()
@@ -1486,49 +1504,47 @@ mod tests {
     }
 
     #[test]
-    fn two_rounds_for_dense_lists_or_when_asked() {
+    fn two_rounds_for_dense_lists_of_32_pixel_bins_or_when_asked() {
+        // 1M x 32 at 512² (256 bins of 32 pixels) and 1M x 4 at 1024² (1024 bins): dense.
+        assert_eq!(default_split(1_000_000, 1, 256), FRONT_SPLIT);
+        assert_eq!(default_split(1_000_000, 1, 1024), FRONT_SPLIT);
+        // 100k x 32 at 512²: short lists; 1M x 1 at 512² (16-pixel bins): one view.
+        assert_eq!(default_split(100_000, 1, 256), 0);
+        assert_eq!(default_split(1_000_000, 0, 1024), 0);
+
         let r = |mode, first_entry, chunk, chunks| Round {
             mode,
             first_entry,
             chunk,
             chunks,
         };
-        // 1M x 256 bins (512² in 32-pixel bins): dense, the front quarter first.
+        // The front quarter of 1M entries in chunks of 2048: 122 chunks, then the rest.
         assert_eq!(
-            rounds(1_000_000, 256, 2048, None, None),
+            rounds(1_000_000, 2048, 4, None),
             [r(1, 0, 2048, 122), r(2, 249_856, 2048, 367)]
         );
-        // 100k x 256 bins, 1M x 1024 bins: one round.
-        assert_eq!(rounds(100_000, 256, 2048, None, None), [r(0, 0, 2048, 49)]);
+        // Split 0 or 1, or a single chunk: one round.
+        assert_eq!(rounds(100_000, 2048, 0, None), [r(0, 0, 2048, 49)]);
+        assert_eq!(rounds(80_000, 2048, 1, None), [r(0, 0, 2048, 40)]);
+        assert_eq!(rounds(2048, 2048, 4, None), [r(0, 0, 2048, 1)]);
+        assert_eq!(rounds(0, 2048, 4, None), [r(0, 0, 2048, 1)]);
         assert_eq!(
-            rounds(1_000_000, 1024, 1536, None, None),
-            [r(0, 0, 1536, 652)]
-        );
-        // Asked for: two rounds from two chunks on; never with one chunk or split < 2.
-        assert_eq!(rounds(2048, 1, 2048, Some(4), None), [r(0, 0, 2048, 1)]);
-        assert_eq!(rounds(0, 1, 2048, Some(4), None), [r(0, 0, 2048, 1)]);
-        assert_eq!(
-            rounds(1_000_000, 256, 2048, Some(0), None),
-            [r(0, 0, 2048, 489)]
-        );
-        assert_eq!(rounds(80_000, 1, 2048, Some(1), None), [r(0, 0, 2048, 40)]);
-        assert_eq!(
-            rounds(2049, 1024, 2048, Some(2), None),
+            rounds(2049, 2048, 2, None),
             [r(1, 0, 2048, 1), r(2, 2048, 2048, 1)]
         );
         // 40 chunks, an eighth first: 5, then the other 80_000 - 10_240 entries at most (the
         // second round takes only those left unsaturated).
         assert_eq!(
-            rounds(80_000, 1024, 2048, Some(8), None),
+            rounds(80_000, 2048, 8, None),
             [r(1, 0, 2048, 5), r(2, 10_240, 2048, 35)]
         );
         // The second round's chunk: a multiple of 32, at least the first's.
         assert_eq!(
-            rounds(80_000, 1024, 2048, Some(4), Some(5000)),
+            rounds(80_000, 2048, 4, Some(5000)),
             [r(1, 0, 2048, 10), r(2, 20_480, 4992, 12)]
         );
         assert_eq!(
-            rounds(80_000, 1024, 2048, Some(4), Some(100)),
+            rounds(80_000, 2048, 4, Some(100)),
             [r(1, 0, 2048, 10), r(2, 20_480, 2048, 30)]
         );
     }
