@@ -47,9 +47,7 @@ typedef unsigned long long u64;
 #endif
 #define PROJECT_THREADS 256  // (the host launches blocks of 256)
 #define PROJECT_MINB 4  // (64 registers)
-#ifndef SORT_ITEMS
-#define SORT_ITEMS 12  // keys per thread of a sort block (the host's sort tile must match)
-#endif
+#define SORT_ITEMS 12  // keys per thread of a sort block (pipeline.rs SORT_ITEMS must match)
 #define SORT_TILE (SORT_THREADS * SORT_ITEMS)
 #define KEY_BITS 24
 
@@ -310,7 +308,7 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
         boxed = isfinite(hx) && isfinite(hy);
         if (!boxed) hx = hy = radius;
     }
-#if defined(SN17_NO_CULL) || defined(SN17_NO_CULL_BOX)
+#ifdef SN17_NO_CULL
     hx = hy = 3.0e38f;
 #endif
     float px = mx - 0.5f, py = my - 0.5f;
@@ -320,14 +318,12 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
     u32 y0 = (u32)fminf(fmaxf((py - radius) / (float)TILE, 0.0f), fty);
     u32 x1 = (u32)fminf(fmaxf((px + radius + (float)TILE - 1.0f) / (float)TILE, 0.0f), ftx);
     u32 y1 = (u32)fminf(fmaxf((py + radius + (float)TILE - 1.0f) / (float)TILE, 0.0f), fty);
-#ifndef SN17_NO_CULL_RECT
     // Narrowed to the tiles holding pixel indices within the ellipse's box [p - h, p + h]. (Not
     // getRect's formula: with a fractional radius its `+ TILE - 1` is not a ceiling.)
     x0 = max(x0, (u32)fminf(fmaxf(floorf((px - hx) / (float)TILE), 0.0f), ftx));
     y0 = max(y0, (u32)fminf(fmaxf(floorf((py - hy) / (float)TILE), 0.0f), fty));
     x1 = min(x1, (u32)fminf(fmaxf(floorf((px + hx) / (float)TILE) + 1.0f, 0.0f), ftx));
     y1 = min(y1, (u32)fminf(fmaxf(floorf((py + hy) / (float)TILE) + 1.0f, 0.0f), fty));
-#endif
     if (x0 >= x1 || y0 >= y1) return;
 
     float3 d = make_float3(p.x - vp.cam[0], p.y - vp.cam[1], p.z - vp.cam[2]);
@@ -339,7 +335,7 @@ __device__ __forceinline__ void project_one(const ViewParams& vp, float3 p, floa
     *depth_bits = __float_as_uint(tz);
     // The sub-blocks the box meets (conservative: narrowed by at most one column / three rows).
     u32 dc0 = 0, dc1 = 0, dr0 = 0, dr1 = 0;
-#if !defined(SN17_NO_CULL) && !defined(SN17_NO_CULL_BOX) && !defined(SN17_NO_SUB)
+#ifndef SN17_NO_CULL
     if (boxed) {
         u32 a, b;
         sub_range(mx, hx, 8, 2 * x0, 2 * x1 - 1, a, b);
@@ -728,7 +724,7 @@ __device__ __forceinline__ bool row_span(const Ell& e, u32 x0, u32 y0, u32 x1, u
     float rx0 = (float)(x0 * TILE) + 0.5f, rx1 = (float)(x1 * TILE) - 0.5f;
     float xa = rx0, xb = rx1;
     if (!(ya <= yb)) return false;
-#if !defined(SN17_NO_CULL) && !defined(SN17_NO_CULL_TILE)
+#ifndef SN17_NO_CULL
     if (!e.full) {
         float lo = fmaxf(ya - e.my, -e.hy), hi = fminf(yb - e.my, e.hy);
         if (!(lo <= hi)) return false;
@@ -923,9 +919,6 @@ __device__ void bin_count_impl(u32 n, u32 chunk, u32 e0, u32 nchunks, u32 group_
             u32 bx0 = x0 >> shift, by0 = y0 >> shift;
             u32 bx1 = (x1 + (1u << shift) - 1) >> shift, by1 = (y1 + (1u << shift) - 1) >> shift;
             bool small = bx1 - bx0 <= BIN_WINDOW && by1 - by0 <= BIN_WINDOW;
-#ifdef SN17_NO_SMALL
-            small = false;
-#endif
             u32 sc0 = 0, sc1 = 0, sr0 = 0, sr1 = 0;
             if constexpr (FILTER) sub_of(lo_w, hi_w, sc0, sc1, sr0, sr1);
             u32 mask = 0;

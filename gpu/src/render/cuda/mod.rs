@@ -117,15 +117,7 @@ impl CudaRenderer {
         if std::env::var_os("SN17_CUDA_NO_CULL").is_some_and(|v| v == "1") {
             defines.push("SN17_NO_CULL".into());
         }
-        let sort_items = std::env::var("SN17_SORT_ITEMS")
-            .ok()
-            .and_then(|v| v.parse::<u32>().ok())
-            .filter(|&v| (4..=16).contains(&v))
-            .unwrap_or(pipeline::SORT_ITEMS);
         let mut source = String::new();
-        if sort_items != pipeline::SORT_ITEMS {
-            source.push_str(&format!("#define SORT_ITEMS {sort_items}\n"));
-        }
         for d in defines
             .iter()
             .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
@@ -153,7 +145,7 @@ impl CudaRenderer {
             )
             .unwrap_or(48 * 1024)
             .max(48 * 1024) as usize;
-        let kernels = Kernels::load(module, optin, sort_items)?;
+        let kernels = Kernels::load(module, optin)?;
         let note = format!(
             "kernels for {arch} {} in {:.0} ms",
             if compiled.from_cache {

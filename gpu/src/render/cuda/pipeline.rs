@@ -20,8 +20,7 @@ pub(crate) fn gpu_err(what: &str, e: impl std::fmt::Debug) -> RenderError {
 /// Views rendered by one launch sequence (the projection kernel keeps per-view depth ranges in
 /// shared memory); longer batches are split.
 pub const MAX_VIEWS_PER_PASS: usize = 64;
-/// Keys per thread of a sort block (SORT_ITEMS in splat.cu; `SN17_SORT_ITEMS` overrides both,
-/// for tuning).
+/// Keys per thread of a sort block (SORT_ITEMS in splat.cu).
 pub const SORT_ITEMS: u32 = 12;
 /// Most bins of one bucketing group (rows of bins handled by one block).
 const GROUP_BINS: u32 = 2048;
@@ -234,17 +233,11 @@ pub(crate) struct Kernels {
     raster: [[CudaFunction; 2]; 3],
     /// bin_scatter's dynamic shared memory limit (bytes).
     pub max_smem: u32,
-    /// Keys per sort thread the module was compiled with.
-    pub sort_items: u32,
     pub tuning: Tuning,
 }
 
 impl Kernels {
-    pub fn load(
-        module: Arc<CudaModule>,
-        max_smem_optin: usize,
-        sort_items: u32,
-    ) -> Result<Kernels, RenderError> {
+    pub fn load(module: Arc<CudaModule>, max_smem_optin: usize) -> Result<Kernels, RenderError> {
         let f = |n: &str| {
             module
                 .load_function(n)
@@ -301,7 +294,6 @@ impl Kernels {
                 [f("raster_b")?, f("raster32_b")?],
             ],
             max_smem,
-            sort_items,
             tuning: Tuning::from_env(),
             _module: module,
         })
@@ -590,8 +582,8 @@ struct PassLayout {
     max_bins_y: u32,
 }
 
-/// Overrides for tuning experiments, read once when the kernels load: `SN17_BIN=16|32` (bin
-/// size), `SN17_BIN_CHUNK` (entries per bucketing block), `SN17_BIN_STAGE` (pairs a scatter
+/// Overrides for tuning experiments, read once when the kernels load: `SN17_BIN_SIZE=16|32`
+/// (bin size), `SN17_BIN_CHUNK` (entries per bucketing block), `SN17_BIN_STAGE` (pairs a scatter
 /// block stages in shared memory), `SN17_PROJECT_GROUPS` (view groups of the projection),
 /// `SN17_SPLIT` (the first round's share of each view's depth order, 1 / SPLIT; 0 or 1: one
 /// round), `SN17_BIN_CHUNK_B` (entries per bucketing block of the second round).
@@ -609,7 +601,7 @@ impl Tuning {
     pub fn from_env() -> Tuning {
         let u = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u32>().ok());
         Tuning {
-            bin_shift: match std::env::var("SN17_BIN").ok().as_deref() {
+            bin_shift: match std::env::var("SN17_BIN_SIZE").ok().as_deref() {
                 Some("16") => Some(0),
                 Some("32") => Some(1),
                 _ => None,
@@ -1060,7 +1052,7 @@ impl Worker {
         // depth. The fourth does nothing for views whose depths span fewer than 2^24 float
         // values (bin_count reads their result from the third pass's output); each pass is an
         // upsweep (block histograms), a per-view scan of them and a downsweep.
-        let nb = n.div_ceil(256 * k.sort_items);
+        let nb = n.div_ceil(256 * SORT_ITEMS);
         let hist_len = nv as usize * 256 * nb as usize;
         self.hist.ensure(hist_len * 4)?;
         let dtot_pass = nv as usize * 256 * 4;
