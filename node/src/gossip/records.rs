@@ -1,15 +1,13 @@
-//! Accepted gossip in the RocksDB gossip column: one `GossipRecord` per message id holding the
-//! full envelope, a round index, the node's own "sent" markers, and the decoded views the
+//! Accepted gossip: in the RocksDB gossip column, one `GossipRecord` per message id holding the
+//! full envelope (its key is the id, lowercase hex, then the key builder's NUL), and nothing
+//! else, so reading every message is one scan; in the gossip index column, the round index and
+//! the node's own "sent" markers (keys in `schema::gossip_keys`). Also the decoded views the
 //! explorer serves.
-//!
-//! Keys: a message's is its id (lowercase hex, then the key builder's NUL). Everything else the
-//! node keeps in the column starts with `~`, which no hex digit is, so reading the messages is a
-//! prefix scan per hex digit that never meets the bookkeeping: `~r/` + round (u64 BE) + id is
-//! the round index (empty value), `~sent/KIND/ROUND` a validator's marker that it published.
 
 use serde::Serialize;
 use sn17_storage::db::keys::KeyBuilder;
-use sn17_storage::db::{Batch, Column, GossipRecord, Record as _, Store};
+use sn17_storage::db::schema::gossip_keys::{INDEXED, ROUND_INDEX, SENT};
+use sn17_storage::db::{Batch, Column, GossipRecord, Store};
 
 use super::error::Result;
 use super::message::{Envelope, Kind, MAX_MESSAGE_BYTES};
@@ -34,12 +32,6 @@ pub struct RawMessage {
     pub topic: String,
     pub envelope_hex: String,
 }
-
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-const ROUND_INDEX: &[u8] = b"~r/";
-const SENT: &str = "~sent/";
-/// Marker: the round index covers every message stored before it existed.
-const INDEXED: &str = "~indexed/rounds";
 
 fn round_prefix(round: u64) -> Vec<u8> {
     [ROUND_INDEX, &round.to_be_bytes()].concat()
@@ -67,7 +59,7 @@ pub fn put(
         payload_hex: hex::encode(envelope.to_bytes()),
     })?;
     batch.put_raw(
-        Column::Gossip,
+        Column::GossipIndex,
         round_index_key(envelope.payload.round(), id),
         Vec::new(),
     );
@@ -78,21 +70,14 @@ pub fn put(
 /// Writes the round index of `messages` once, for stores from before the index existed (later
 /// messages are indexed by [`put`]); a marker in the same batch says it is done.
 pub fn index_rounds(store: &Store, messages: &[StoredMessage]) -> Result<()> {
-    let marker = GossipRecord {
-        id: INDEXED.into(),
-        topic: "self".into(),
-        peer: "self".into(),
-        received_at_block: 0,
-        payload_hex: String::new(),
-    };
-    if store.get::<GossipRecord>(&marker.key())?.is_some() {
+    if store.kv().get(Column::GossipIndex, INDEXED)?.is_some() {
         return Ok(());
     }
     let mut batch = Batch::new();
-    batch.put(&marker)?;
+    batch.put_raw(Column::GossipIndex, INDEXED.to_vec(), Vec::new());
     for m in messages {
         batch.put_raw(
-            Column::Gossip,
+            Column::GossipIndex,
             round_index_key(m.envelope.payload.round(), &m.id),
             Vec::new(),
         );
@@ -113,12 +98,10 @@ pub fn get(store: &Store, id: &str) -> Result<Option<StoredMessage>> {
 /// oldest block first.
 pub fn all(store: &Store) -> Result<Vec<StoredMessage>> {
     let mut out = Vec::new();
-    for digit in HEX_DIGITS {
-        for r in store.scan::<GossipRecord>(&[*digit])? {
-            match decode(&r) {
-                Some(m) => out.push(m),
-                None => tracing::warn!(id = %r.id, "undecodable gossip record skipped"),
-            }
+    for r in store.scan::<GossipRecord>(&[])? {
+        match decode(&r) {
+            Some(m) => out.push(m),
+            None => tracing::warn!(id = %r.id, "undecodable gossip record skipped"),
         }
     }
     sort(&mut out);
@@ -129,7 +112,7 @@ pub fn all(store: &Store) -> Result<Vec<StoredMessage>> {
 pub fn of_round(store: &Store, round: u64) -> Result<Vec<StoredMessage>> {
     let prefix = round_prefix(round);
     let mut out = Vec::new();
-    for (key, _) in store.kv().scan(Column::Gossip, &prefix)? {
+    for (key, _) in store.kv().scan(Column::GossipIndex, &prefix)? {
         let Some(id) = key
             .get(prefix.len()..)
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -149,7 +132,7 @@ pub fn of_round(store: &Store, round: u64) -> Result<Vec<StoredMessage>> {
 /// given. Read from the round index's keys alone (no message is decoded).
 pub fn rounds(store: &Store, before: Option<u64>, limit: usize) -> Result<Vec<u64>> {
     let mut out: Vec<u64> = Vec::new();
-    for (key, _) in store.kv().scan(Column::Gossip, ROUND_INDEX)? {
+    for (key, _) in store.kv().scan(Column::GossipIndex, ROUND_INDEX)? {
         let Some(round) = key
             .get(ROUND_INDEX.len()..ROUND_INDEX.len() + 8)
             .and_then(|b| b.try_into().ok())
@@ -187,29 +170,27 @@ pub fn of_recent_rounds(
     Ok(out)
 }
 
+fn sent_key(what: &str) -> Vec<u8> {
+    [SENT, what.as_bytes()].concat()
+}
+
 /// Whether this node recorded publishing `what` (`seed/3`, `result/3`, …).
 pub fn was_sent(store: &Store, what: &str) -> Result<bool> {
-    // `sent/…` without the `~`: markers written by earlier versions.
-    for id in [format!("{SENT}{what}"), format!("sent/{what}")] {
-        if store
-            .get::<GossipRecord>(&KeyBuilder::new().str(&id).build())?
-            .is_some()
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(store
+        .kv()
+        .get(Column::GossipIndex, &sent_key(what))?
+        .is_some())
 }
 
 /// Records that this node published `what` (at our head `block`).
 pub fn mark_sent(store: &Store, what: &str, block: u64) -> Result<()> {
-    store.put(&GossipRecord {
-        id: format!("{SENT}{what}"),
-        topic: "self".into(),
-        peer: "self".into(),
-        received_at_block: block,
-        payload_hex: String::new(),
-    })?;
+    let mut batch = Batch::new();
+    batch.put_raw(
+        Column::GossipIndex,
+        sent_key(what),
+        block.to_be_bytes().to_vec(),
+    );
+    store.write(batch)?;
     Ok(())
 }
 
@@ -290,7 +271,7 @@ mod tests {
                 payload_hex: "00".into(),
             })
             .expect("record");
-        batch.put_raw(Column::Gossip, round_index_key(500, "ab"), Vec::new());
+        batch.put_raw(Column::GossipIndex, round_index_key(500, "ab"), Vec::new());
         store.write(batch).expect("write");
         assert_eq!(rounds(&store, Some(1 << 40), 1).expect("rounds"), [500]);
         let shown: Vec<u64> = of_recent_rounds(&store, Some(1 << 40), 2)
@@ -314,17 +295,8 @@ mod tests {
         mark_sent(&store, "seed/4", 10).expect("mark");
         assert!(was_sent(&store, "seed/4").expect("read"));
         assert!(!was_sent(&store, "seed/5").expect("read"));
-        // A marker of the earlier layout is honoured and skipped too.
-        store
-            .put(&GossipRecord {
-                id: "sent/result/3".into(),
-                topic: "self".into(),
-                peer: "self".into(),
-                received_at_block: 1,
-                payload_hex: String::new(),
-            })
-            .expect("put");
-        assert!(was_sent(&store, "result/3").expect("read"));
+        // The gossip column holds the messages alone.
+        assert_eq!(store.kv().scan(Column::Gossip, &[]).expect("scan").len(), 2);
         let all = all(&store).expect("all");
         assert_eq!(all.len(), 2, "only the messages: {all:?}");
         assert_eq!(of_round(&store, 4).expect("round").len(), 1);

@@ -15,10 +15,13 @@ pub enum Column {
     Gossip,
     /// Audit regenerations (schema 2; they were in `Submissions` under a key tag before).
     Generations,
+    /// The gossip column's bookkeeping: its round index and the node's markers (schema 3; they
+    /// were in `Gossip` under `~` keys before).
+    GossipIndex,
 }
 
 impl Column {
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
         Column::Meta,
         Column::Rounds,
         Column::Submissions,
@@ -29,6 +32,7 @@ impl Column {
         Column::ChainSnapshots,
         Column::Gossip,
         Column::Generations,
+        Column::GossipIndex,
     ];
 
     /// The on-disk name; never change one.
@@ -44,6 +48,7 @@ impl Column {
             Column::ChainSnapshots => "chn",
             Column::Gossip => "gsp",
             Column::Generations => "gen",
+            Column::GossipIndex => "gix",
         }
     }
 
@@ -60,6 +65,7 @@ impl Column {
             Column::ChainSnapshots => "chain_snapshots",
             Column::Gossip => "gossip",
             Column::Generations => "generations",
+            Column::GossipIndex => "gossip_index",
         }
     }
 }

@@ -8,7 +8,7 @@ use super::store::{Batch, KeyValueStore, Record as _};
 use crate::error::{Error, Result};
 
 /// The version this binary writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -22,11 +22,60 @@ pub struct Migration {
 
 /// Migrations of released schemas, in order; a change to a record's key or encoding adds one
 /// here with its own test.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    describe: "generation records move from the submissions column to their own",
-    run: generations_to_own_column,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        describe: "generation records move from the submissions column to their own",
+        run: generations_to_own_column,
+    },
+    Migration {
+        from: 2,
+        describe: "the gossip round index and markers move to the gossip_index column",
+        run: gossip_bookkeeping_to_own_column,
+    },
+];
+
+/// The gossip index column's keys (schema 3): `r/` + round (u64 BE) + message id for the round
+/// index (empty value), `sent/KIND/ROUND` for a validator's marker that it published (the head
+/// block then, u64 BE), and the marker that old messages were indexed.
+pub mod gossip_keys {
+    pub const ROUND_INDEX: &[u8] = b"r/";
+    pub const SENT: &[u8] = b"sent/";
+    pub const INDEXED: &[u8] = b"indexed/rounds";
+}
+
+/// Schema 2 kept these in the gossip column: `~r/…` (the round index, raw), and as gossip
+/// records keyed by their id (string then NUL): `~indexed/rounds`, `~sent/…` and, before
+/// that, `sent/…`.
+fn gossip_bookkeeping_to_own_column(kv: &dyn KeyValueStore) -> Result<Batch> {
+    let mut b = Batch::new();
+    for (key, value) in kv.scan(Column::Gossip, &[])? {
+        let id = key.strip_suffix(&[0]).unwrap_or(&key);
+        let moved: Option<(Vec<u8>, Vec<u8>)> = if let Some(rest) = key.strip_prefix(b"~r/") {
+            Some(([gossip_keys::ROUND_INDEX, rest].concat(), Vec::new()))
+        } else if id == b"~indexed/rounds" {
+            Some((gossip_keys::INDEXED.to_vec(), Vec::new()))
+        } else if let Some(what) = id
+            .strip_prefix(b"~sent/")
+            .or_else(|| id.strip_prefix(b"sent/"))
+        {
+            // The marker's block, when its record still reads.
+            let block = serde_json::from_slice::<super::records::GossipRecord>(&value)
+                .map_or(0, |r| r.received_at_block);
+            Some((
+                [gossip_keys::SENT, what].concat(),
+                block.to_be_bytes().to_vec(),
+            ))
+        } else {
+            None
+        };
+        if let Some((new_key, new_value)) = moved {
+            b.put_raw(Column::GossipIndex, new_key, new_value);
+            b.delete_raw(Column::Gossip, key);
+        }
+    }
+    Ok(b)
+}
 
 /// Schema 1 kept `GenerationRecord`s in `Submissions` under keys led by this tag (so that a
 /// round's submission scans never met them).

@@ -219,7 +219,10 @@ fn generation_records_have_their_own_column_and_schema_1_moves_them_there() {
         db.write(b).expect("write v1");
     }
     let db = Store::open(old.path(), &StoreOptions::default()).expect("migrate");
-    assert_eq!(db.schema_version().expect("version"), 2);
+    assert_eq!(
+        db.schema_version().expect("version"),
+        schema::CURRENT_VERSION
+    );
     assert_eq!(
         db.scan::<GenerationRecord>(&GenerationRecord::prefix(3))
             .expect("moved"),
@@ -236,4 +239,71 @@ fn generation_records_have_their_own_column_and_schema_1_moves_them_there() {
         1,
         "only the submission"
     );
+}
+
+#[test]
+fn schema_2_gossip_bookkeeping_moves_to_the_gossip_index_column() {
+    use sn17_storage::db::schema::gossip_keys;
+    use sn17_storage::db::GossipRecord;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let record = |id: &str, block: u64| GossipRecord {
+        id: id.into(),
+        topic: if id.contains('/') { "self" } else { "seed" }.into(),
+        peer: "peer".into(),
+        received_at_block: block,
+        payload_hex: String::new(),
+    };
+    let message = "ab".repeat(16);
+    {
+        let db = Store::open(dir.path(), &StoreOptions::default()).expect("open");
+        let mut b = Batch::new();
+        b.put_raw(
+            Column::Meta,
+            b"schema_version".to_vec(),
+            2u32.to_be_bytes().to_vec(),
+        );
+        // Schema 2: the message, its round index entry, the indexed marker and two sent
+        // markers (the current and the earlier form), all in the gossip column.
+        b.put(&record(&message, 7)).expect("message");
+        let index = [b"~r/".as_slice(), &5u64.to_be_bytes(), message.as_bytes()].concat();
+        b.put_raw(Column::Gossip, index, Vec::new());
+        for (id, block) in [
+            ("~indexed/rounds", 0),
+            ("~sent/seed/5", 9),
+            ("sent/result/4", 8),
+        ] {
+            b.put(&record(id, block)).expect("marker");
+        }
+        db.write(b).expect("write v2");
+    }
+    let db = Store::open(dir.path(), &StoreOptions::default()).expect("migrate");
+    assert_eq!(
+        db.schema_version().expect("version"),
+        schema::CURRENT_VERSION
+    );
+    // The gossip column holds the message alone.
+    let gossip = db.scan::<GossipRecord>(&[]).expect("messages");
+    assert_eq!(gossip, vec![record(&message, 7)]);
+    let index = db.kv().scan(Column::GossipIndex, &[]).expect("index");
+    let want: Vec<(Vec<u8>, Vec<u8>)> = vec![
+        (gossip_keys::INDEXED.to_vec(), vec![]),
+        (
+            [
+                gossip_keys::ROUND_INDEX,
+                &5u64.to_be_bytes(),
+                message.as_bytes(),
+            ]
+            .concat(),
+            vec![],
+        ),
+        (
+            [gossip_keys::SENT, b"result/4"].concat(),
+            8u64.to_be_bytes().to_vec(),
+        ),
+        (
+            [gossip_keys::SENT, b"seed/5"].concat(),
+            9u64.to_be_bytes().to_vec(),
+        ),
+    ];
+    assert_eq!(index, want);
 }
