@@ -769,18 +769,34 @@ template <int BIN> struct Code {  // BIN 16: 2 x 4 sub-blocks (1+1+2+2 bits); BI
     }
 };
 
+// A gaussian's sub-block rect (sc0..sc1, sr0..sr1; see sub_of) clipped to bin (bx, by), in
+// the bin's sub-block coordinates; false when they do not meet.
+template <int BIN>
+__device__ __forceinline__ bool clip_to_bin(u32 sc0, u32 sc1, u32 sr0, u32 sr1, u32 bx, u32 by,
+                                            u32& c0, u32& c1, u32& r0, u32& r1) {
+    const u32 COLS = BIN / 8, ROWS = BIN / 4;
+    u32 bc = bx * COLS, br = by * ROWS;
+    u32 a0 = max(sc0, bc), a1 = min(sc1, bc + COLS - 1);
+    u32 b0 = max(sr0, br), b1 = min(sr1, br + ROWS - 1);
+    c0 = a0 - bc, c1 = a1 - bc, r0 = b0 - br, r1 = b1 - br;
+    return a0 <= a1 && b0 <= b1;
+}
+
+// The pair code of a sub-block rect in bin (bx, by) (an empty code when they do not meet).
+template <int BIN>
+__device__ __forceinline__ u32 code_in_bin(u32 sc0, u32 sc1, u32 sr0, u32 sr1, u32 bx, u32 by) {
+    u32 c0, c1, r0, r1;
+    return clip_to_bin<BIN>(sc0, sc1, sr0, sr1, bx, by, c0, c1, r0, r1)
+               ? Code<BIN>::make(c0, c1, r0, r1)
+               : Code<BIN>::make(BIN / 8 - 1, 0, 0, 0);
+}
+
 // The pair of gaussian g in bin (bx, by), from its packed tile rect (lo, hi; see sub_of).
 template <int BIN>
 __device__ __forceinline__ u32 pair_of(u32 g, u32 lo, u32 hi, u32 bx, u32 by) {
-    const u32 COLS = BIN / 8, ROWS = BIN / 4;
     u32 sc0, sc1, sr0, sr1;
     sub_of(lo, hi, sc0, sc1, sr0, sr1);
-    u32 bc = bx * COLS, br = by * ROWS;
-    u32 c0 = max(sc0, bc), c1 = min(sc1, bc + COLS - 1);
-    u32 r0 = max(sr0, br), r1 = min(sr1, br + ROWS - 1);
-    u32 code = (c0 <= c1 && r0 <= r1) ? Code<BIN>::make(c0 - bc, c1 - bc, r0 - br, r1 - br)
-                                      : Code<BIN>::make(COLS - 1, 0, 0, 0);
-    return g | (code << Code<BIN>::GBITS);
+    return g | (code_in_bin<BIN>(sc0, sc1, sr0, sr1, bx, by) << Code<BIN>::GBITS);
 }
 
 // The sub-blocks of bin (bx, by) that a gaussian's sub-block rect (sc0..sc1, sr0..sr1; see
@@ -788,14 +804,11 @@ __device__ __forceinline__ u32 pair_of(u32 g, u32 lo, u32 hi, u32 bx, u32 by) {
 // bits of the code pair_of gives it there (0 for an empty code).
 template <int BIN>
 __device__ __forceinline__ u32 code_mask(u32 sc0, u32 sc1, u32 sr0, u32 sr1, u32 bx, u32 by) {
-    const u32 COLS = BIN / 8, ROWS = BIN / 4, SPREAD = BIN == 16 ? 0x55u : 0x11111111u;
-    u32 bc = bx * COLS, br = by * ROWS;
-    u32 c0 = max(sc0, bc), c1 = min(sc1, bc + COLS - 1);
-    u32 r0 = max(sr0, br), r1 = min(sr1, br + ROWS - 1);
-    if (c0 > c1 || r0 > r1) return 0;
-    u32 cols = (2u << (c1 - bc)) - (1u << (c0 - bc));
-    u32 rows = SPREAD & (0xffffffffu << (COLS * (r0 - br))) &
-               (0xffffffffu >> (32 - COLS * (r1 - br + 1)));
+    const u32 COLS = BIN / 8, SPREAD = BIN == 16 ? 0x55u : 0x11111111u;
+    u32 c0, c1, r0, r1;
+    if (!clip_to_bin<BIN>(sc0, sc1, sr0, sr1, bx, by, c0, c1, r0, r1)) return 0;
+    u32 cols = (2u << c1) - (1u << c0);
+    u32 rows = SPREAD & (0xffffffffu << (COLS * r0)) & (0xffffffffu >> (32 - COLS * (r1 + 1)));
     return cols * rows;
 }
 
@@ -1026,24 +1039,17 @@ __device__ void need_mark_impl(u32 n, u32 e0, const ViewParams* __restrict__ vie
     }
 }
 
-extern "C" __global__ void __launch_bounds__(MARK_THREADS)
-    need_mark16(u32 n, u32 e0, const ViewParams* __restrict__ views,
-                const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
-                const u32* __restrict__ minmax, const uint2* __restrict__ rects,
-                const u32* __restrict__ unsat, u32* __restrict__ need, u32 need_words,
-                u32* __restrict__ blk) {
-    need_mark_impl<16>(n, e0, views, sorted_a, sorted_b, minmax, rects, unsat, need, need_words,
-                       blk);
-}
-extern "C" __global__ void __launch_bounds__(MARK_THREADS)
-    need_mark32(u32 n, u32 e0, const ViewParams* __restrict__ views,
-                const u32* __restrict__ sorted_a, const u32* __restrict__ sorted_b,
-                const u32* __restrict__ minmax, const uint2* __restrict__ rects,
-                const u32* __restrict__ unsat, u32* __restrict__ need, u32 need_words,
-                u32* __restrict__ blk) {
-    need_mark_impl<32>(n, e0, views, sorted_a, sorted_b, minmax, rects, unsat, need, need_words,
-                       blk);
-}
+#define NEED_MARK_KERNEL(BIN)                                                                    \
+    extern "C" __global__ void __launch_bounds__(MARK_THREADS) need_mark##BIN(                   \
+        u32 n, u32 e0, const ViewParams* __restrict__ views, const u32* __restrict__ sorted_a,   \
+        const u32* __restrict__ sorted_b, const u32* __restrict__ minmax,                        \
+        const uint2* __restrict__ rects, const u32* __restrict__ unsat, u32* __restrict__ need,  \
+        u32 need_words, u32* __restrict__ blk) {                                                 \
+        need_mark_impl<BIN>(n, e0, views, sorted_a, sorted_b, minmax, rects, unsat, need,        \
+                            need_words, blk);                                                    \
+    }
+NEED_MARK_KERNEL(16)
+NEED_MARK_KERNEL(32)
 
 // Block per view: blk's row of nblk counts becomes its exclusive scan; vcount[v] = the total.
 extern "C" __global__ void __launch_bounds__(1024)
@@ -1333,7 +1339,6 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 e0, u32 nchunks, u32 grou
     const u32* sat = unsat + vp.tile_offset;
     u32* q = queue + w * QCAP;
     u32* qv = qval + w * QCAP;
-    const u32 COLS = BIN / 8, ROWS = BIN / 4;
     bool grouped = r0 > 0 || r1 < by_n;
     for (u32 i0 = wbeg; i0 < wend; i0 += 32) {
         u32 i = i0 + lane;
@@ -1401,12 +1406,8 @@ __device__ void bin_scatter_impl(u32 n, u32 chunk, u32 e0, u32 nchunks, u32 grou
                     u32 bit = nth_bit16(ms, p - os);
                     u32 row = (og >> 16) + bit / BIN_WINDOW, col = (og & 0xffffu) + bit % BIN_WINDOW;
                     l = (row - r0) * bx_n + col;
-                    u32 bc = col * COLS, br = row * ROWS;
-                    u32 c0 = max(ssx & 0xffffu, bc), c1 = min(ssx >> 16, bc + COLS - 1);
-                    u32 rr0 = max(ssy & 0xffffu, br), rr1 = min(ssy >> 16, br + ROWS - 1);
-                    u32 code = (c0 <= c1 && rr0 <= rr1)
-                                   ? Code<BIN>::make(c0 - bc, c1 - bc, rr0 - br, rr1 - br)
-                                   : Code<BIN>::make(COLS - 1, 0, 0, 0);
+                    u32 code = code_in_bin<BIN>(ssx & 0xffffu, ssx >> 16, ssy & 0xffffu,
+                                                ssy >> 16, col, row);
                     pv = g | (code << Code<BIN>::GBITS);
                 }
                 PLACE_PAIRS(valid, l, pv)

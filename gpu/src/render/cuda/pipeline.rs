@@ -447,10 +447,8 @@ fn launch(
     block: u32,
     smem: u32,
     args: Args,
-    sizes: &[u8],
 ) -> Result<(), RenderError> {
     // Each argument lives in its own u64 slot; 32-bit scalars read the low half (little endian).
-    debug_assert_eq!(sizes.len(), args.vals.len());
     let mut vals = args.vals;
     let mut ptrs: Vec<*mut c_void> = vals
         .iter_mut()
@@ -724,8 +722,6 @@ const FRONT_SPLIT: u32 = 4;
 /// are short (100k x 32 at 512², 391 per bin) or a single view has few tiles to hide the second
 /// pass (1M x 1 at 512² in 16-pixel bins: 0.65 -> 0.69 ms).
 const DENSE_PER_BIN: u32 = 768;
-/// The second round's chunks are this many times longer.
-const SECOND_CHUNK_FACTOR: u32 = 1;
 /// Entries per block of need_mark / need_compact (MARK_TILE in splat.cu).
 const MARK_TILE: u32 = 2048;
 
@@ -756,7 +752,7 @@ fn rounds(n: u32, chunk: u32, split: u32, second_chunk: Option<u32>) -> Vec<Roun
     }
     let front = (nchunks / split).max(1);
     let e0 = front * chunk;
-    let chunk_b = (second_chunk.unwrap_or(chunk * SECOND_CHUNK_FACTOR) & !31).clamp(chunk, 1 << 18);
+    let chunk_b = (second_chunk.unwrap_or(chunk) & !31).clamp(chunk, 1 << 18);
     vec![
         Round {
             mode: 1,
@@ -906,7 +902,6 @@ impl Worker {
                 .p(dev.cov_a.ptr)
                 .p(dev.cov_b.ptr)
                 .p(dev.sh.ptr),
-            &[4, 8, 8, 8, 8, 8, 8, 4, 4, 4, 8, 8, 8, 8],
         )?;
         Ok(dev)
     }
@@ -967,7 +962,6 @@ impl Worker {
         self.rec.ensure(nvn * 16)?;
         self.depth.ensure(nvn * 4)?;
         self.rect.ensure(nvn * 32)?;
-        self.rects.ensure(nvn * 8)?;
         self.keys_a.ensure(nvn * 4)?;
         self.vals_a.ensure(nvn * 4)?;
         self.keys_b.ensure(nvn * 4)?;
@@ -1013,6 +1007,9 @@ impl Worker {
             .or(k.tuning.split)
             .unwrap_or_else(|| default_split(n, lay.shift, lay.max_bins));
         let rounds = rounds(n, chunk, split, k.tuning.second_chunk);
+        if rounds.len() > 1 {
+            self.rects.ensure(nvn * 8)?;
+        }
         let e0 = ev(&self.stream)?;
         self.marks = (timing == Timing::Kernels).then(Vec::new);
         // 1. Projection: a thread per gaussian and group of views. Each group reloads the
@@ -1045,7 +1042,6 @@ impl Worker {
                 .p(self.rect.ptr)
                 .p(if rounds.len() > 1 { self.rects.ptr } else { 0 })
                 .p(minmax_ptr),
-            &[4, 4, 8, 8, 8, 8, 8, 4, 4, 8, 8, 8, 8, 8],
         )?;
 
         // 2. Per-view depth sort: 8-bit passes over 32-bit keys relative to the view's nearest
@@ -1092,7 +1088,6 @@ impl Worker {
                     .p(kin)
                     .p(self.hist.ptr)
                     .p(dtot),
-                &[4, 4, 8, 8, 8, 8, 8],
             )?;
             // (The fourth pass's kernels return at once when no view needs it.)
             let skip_nv = if pass == 3 { nv } else { 0 };
@@ -1110,7 +1105,6 @@ impl Worker {
                     .p(dtot)
                     .p(minmax_ptr)
                     .u(skip_nv),
-                &[4, 4, 8, 8, 8, 4],
             )?;
             self.go(
                 "sort",
@@ -1130,7 +1124,6 @@ impl Worker {
                     .p(self.hist.ptr)
                     .p(kout)
                     .p(vout),
-                &[4, 4, 4, 8, 8, 8, 8, 8, 8, 8],
             )?;
         }
 
@@ -1216,7 +1209,6 @@ impl Worker {
                             .p(need_ptr)
                             .u(need_words)
                             .p(blk_ptr),
-                        &[4, 4, 8, 8, 8, 8, 8, 8, 8, 4, 8],
                     )?;
                     self.go(
                         "bin",
@@ -1226,7 +1218,6 @@ impl Worker {
                         1024,
                         0,
                         Args::new().u(nblk).p(blk_ptr).p(vcount_ptr),
-                        &[4, 8, 8],
                     )?;
                     self.go(
                         "bin",
@@ -1245,7 +1236,6 @@ impl Worker {
                             .u(need_words)
                             .p(blk_ptr)
                             .p(compacted),
-                        &[4, 4, 8, 8, 8, 8, 4, 8, 8],
                     )?;
                 }
                 self.go(
@@ -1271,7 +1261,6 @@ impl Worker {
                         .p(self.counts.ptr)
                         .p(unsat_ptr)
                         .p(vcount_ptr),
-                    &[4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
                 )?;
                 // 32 bins per block of 16 warps (OFFS_WARPS in splat.cu).
                 let tgrid = (lay.max_bins.div_ceil(32), nv, 1);
@@ -1288,7 +1277,6 @@ impl Worker {
                         .p(views_ptr)
                         .p(self.counts.ptr)
                         .p(self.totals.ptr),
-                    &[4, 4, 8, 8, 8],
                 )?;
                 self.go(
                     "bin",
@@ -1302,7 +1290,6 @@ impl Worker {
                         .u(lay.bins_total)
                         .p(self.starts.ptr)
                         .p(status_ptr + 8 * r as u64),
-                    &[8, 4, 8, 8],
                 )?;
                 self.go(
                     "bin",
@@ -1329,7 +1316,6 @@ impl Worker {
                         .p(self.pairs.ptr)
                         .p(unsat_ptr)
                         .p(vcount_ptr),
-                    &[4, 4, 4, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 4, 8, 8, 8],
                 )?;
                 // 4. Rasterization.
                 self.go(
@@ -1351,7 +1337,6 @@ impl Worker {
                         .p(unsat_ptr)
                         .p(touched_ptr)
                         .p(self.state.ptr),
-                    &[4, 8, 8, 8, 4, 8, 8, 8, 8, 8, 8],
                 )?;
             }
             let e4 = ev(&self.stream)?;
@@ -1429,9 +1414,8 @@ impl Worker {
         block: u32,
         smem: u32,
         args: Args,
-        sizes: &[u8],
     ) -> Result<(), RenderError> {
-        launch(f, &self.stream, grid, block, smem, args, sizes)?;
+        launch(f, &self.stream, grid, block, smem, args)?;
         if let Some(m) = self.marks.as_mut() {
             let e = self
                 .stream
