@@ -18,6 +18,15 @@ fn download(round: u64, hk: &str, stem: &str, size: u64) -> DownloadRecord {
     }
 }
 
+/// Writes a schema version into `b`, as a database of that version holds it.
+fn stamp_version(b: &mut Batch, version: u32) {
+    b.put_raw(
+        Column::Meta,
+        b"schema_version".to_vec(),
+        version.to_be_bytes().to_vec(),
+    );
+}
+
 #[test]
 fn records_survive_reopen_and_scan_by_prefix() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -98,11 +107,7 @@ fn schema_versions_are_stamped_migrated_and_refused_when_newer() {
     let db = Store::open(dir.path(), &StoreOptions::default()).expect("open");
     // Pretend a newer binary wrote the database.
     let mut b = Batch::new();
-    b.put_raw(
-        Column::Meta,
-        b"schema_version".to_vec(),
-        99u32.to_be_bytes().to_vec(),
-    );
+    stamp_version(&mut b, 99);
     db.write(b).expect("write");
     drop(db);
     match Store::open(dir.path(), &StoreOptions::default()) {
@@ -114,11 +119,7 @@ fn schema_versions_are_stamped_migrated_and_refused_when_newer() {
     let mem = Store::memory();
     let kv = mem.kv();
     let mut b = Batch::new();
-    b.put_raw(
-        Column::Meta,
-        b"schema_version".to_vec(),
-        1u32.to_be_bytes().to_vec(),
-    );
+    stamp_version(&mut b, 1);
     b.put_raw(Column::Rounds, keys::round(1), b"{\"old\":true}".to_vec());
     kv.write(b).expect("seed v1");
     fn to_v2(kv: &dyn KeyValueStore) -> sn17_storage::Result<Batch> {
@@ -201,11 +202,7 @@ fn generation_records_have_their_own_column_and_schema_1_moves_them_there() {
     {
         let db = Store::open(old.path(), &StoreOptions::default()).expect("open");
         let mut b = Batch::new();
-        b.put_raw(
-            Column::Meta,
-            b"schema_version".to_vec(),
-            1u32.to_be_bytes().to_vec(),
-        );
+        stamp_version(&mut b, 1);
         b.put(&sub).expect("submission");
         for (round, hk) in [(3, "5A"), (3, "5B"), (4, "5A")] {
             let key = keys::KeyBuilder::new()
@@ -257,11 +254,7 @@ fn schema_2_gossip_bookkeeping_moves_to_the_gossip_index_column() {
     {
         let db = Store::open(dir.path(), &StoreOptions::default()).expect("open");
         let mut b = Batch::new();
-        b.put_raw(
-            Column::Meta,
-            b"schema_version".to_vec(),
-            2u32.to_be_bytes().to_vec(),
-        );
+        stamp_version(&mut b, 2);
         // Schema 2: the message, its round index entry, the indexed marker and two sent
         // markers (the current and the earlier form), all in the gossip column.
         b.put(&record(&message, 7)).expect("message");
